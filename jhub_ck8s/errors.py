@@ -1,0 +1,30 @@
+"""Errors that end a run with a one-line message for a person, and the exit codes.
+
+Exit codes (the same for the post-renderer and every `helm ck8s-jupyter` command):
+
+* 0 -- success (findings of severity warning or info may have been reported);
+* 1 -- policy errors in enforce mode: the release would not be admitted;
+* 2 -- bad input or bad settings: nothing was rendered;
+* 3 -- an internal error (a bug in jhub-ck8s); set JHUB_CK8S_DEBUG=1 for a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+class UserError(Exception):
+    """An error caused by what the user gave us; the message is the whole explanation."""
+
+    exit_code = EXIT_INPUT
+
+
+class InputError(UserError):
+    """The rendered stream cannot be read (malformed YAML, not a Kubernetes object, ...)."""
+
+
+class SettingsError(UserError):
+    """A setting is unknown, has the wrong type or an impossible value."""

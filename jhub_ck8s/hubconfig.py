@@ -1,0 +1,245 @@
+"""The hub's runtime config: ``Secret/hub`` key ``values.yaml``, and where its images live.
+
+The upstream chart hands the hub its whole merged values through this Secret; the
+pods KubeSpawner creates for users are built from it and never appear in the rendered
+manifests. This module decodes it once, lists the places that carry images the hub
+passes to KubeSpawner (``image_slots``, the runtime twin of ``podspec``), and writes
+it back -- only when a transform changed it, with every other key unchanged -- and
+then updates the hub Deployment's ``checksum/secret`` so the hub restarts on the new
+config.
+
+Nothing here ever puts a value of the Secret into an exception message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+from .stream import Document, dump_yaml, load_yaml
+
+VALUES_KEY = "values.yaml"
+CHECKSUM_ANNOTATION = "checksum/secret"
+
+
+@dataclass(eq=False)
+class HubConfig:
+    """The decoded runtime config and the Secret document it lives in."""
+
+    document: Document
+    field: str  # "data" (base64) or "stringData" (plain)
+    values: dict[str, Any]
+    changed: bool = False
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """Value at a dotted path (``singleuser.image.name``), or ``default``."""
+        node: Any = self.values
+        for key in path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+    def ensure(self, path: str) -> dict[str, Any]:
+        """The mapping at a dotted path, created (and any null on the way replaced) if missing."""
+        node = self.values
+        for key in path.split("."):
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        return node
+
+
+def _is_hub_secret(doc: Document) -> bool:
+    if doc.kind != "Secret" or doc.removed:
+        return False
+    for field_name in ("data", "stringData"):
+        data = doc.obj.get(field_name)
+        if isinstance(data, dict) and VALUES_KEY in data:
+            labels = (doc.obj.get("metadata") or {}).get("labels") or {}
+            return labels.get("component") == "hub" or doc.name.endswith("hub")
+    return False
+
+
+def find(documents: list[Document]) -> HubConfig | None:
+    """Decode the hub Secret of the stream; None if the stream has none."""
+    found = [doc for doc in documents if _is_hub_secret(doc)]
+    if not found:
+        return None
+    doc = found[0]
+    where = f"{doc.position} ({doc.source or 'no Source'}) {doc.label}, key {VALUES_KEY}"
+    field_name = "stringData" if VALUES_KEY in (doc.obj.get("stringData") or {}) else "data"
+    encoded = doc.obj[field_name][VALUES_KEY]
+    if not isinstance(encoded, str):
+        raise InputError(f"{where}: expected a string")
+    try:
+        text = base64.b64decode(encoded, validate=True).decode("utf-8") if field_name == "data" else encoded
+    except (binascii.Error, UnicodeDecodeError):
+        raise InputError(f"{where}: not valid base64-encoded UTF-8 text") from None
+    try:
+        values = load_yaml(text)
+    except Exception:  # any YAML error; its text could quote the Secret, so it is not shown
+        raise InputError(f"{where}: the decoded hub config is not valid YAML") from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise InputError(f"{where}: the decoded hub config is not a mapping")
+    return HubConfig(doc, field_name, values)
+
+
+def _checksum_targets(documents: list[Document], secret: Document) -> Iterator[dict[str, Any]]:
+    """Pod-template annotation maps of the hub Deployment(s) that carry checksum/secret."""
+    from .podspec import pod_metadata
+
+    for doc in documents:
+        if doc.kind != "Deployment" or doc.removed:
+            continue
+        meta = pod_metadata(doc.obj)
+        annotations = (meta or {}).get("annotations")
+        if isinstance(annotations, dict) and CHECKSUM_ANNOTATION in annotations:
+            labels = (doc.obj.get("metadata") or {}).get("labels") or {}
+            if labels.get("component") == "hub" or doc.name == secret.name:
+                yield annotations
+
+
+def store(hub: HubConfig, documents: list[Document]) -> list[Document]:
+    """Re-encode changed values into the Secret and re-hash; return the Deployments updated.
+
+    Keys are written sorted, as Helm's toYaml writes them, so only changed keys differ.
+    """
+    if not hub.changed:
+        return []
+    text = dump_yaml(hub.values, sort_keys=True)
+    if hub.field == "data":
+        text = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    hub.document.obj[hub.field][VALUES_KEY] = text
+    hub.document.mark_changed()
+    digest = hashlib.sha256(hub.document.text().encode("utf-8")).hexdigest()
+    updated = []
+    for doc in documents:
+        annotations = next(_checksum_targets([doc], hub.document), None)
+        if annotations is not None and annotations[CHECKSUM_ANNOTATION] != digest:
+            annotations[CHECKSUM_ANNOTATION] = digest
+            doc.mark_changed()
+            updated.append(doc)
+    return updated
+
+
+# --- where the runtime images live -------------------------------------------------------
+
+
+@dataclass
+class ImageSlot:
+    """One image the hub will hand to KubeSpawner, and how to read and write it.
+
+    ``holder[key]`` is either a string reference or a chart-style mapping
+    ``{name, tag, digest}``.
+    """
+
+    path: str  # key path shown in reports, e.g. singleuser.profileList[0].kubespawner_override.image
+    holder: dict[str, Any]
+    key: str
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.holder.get(self.key), dict)
+
+    def get(self) -> str | None:
+        value = self.holder.get(self.key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict) and isinstance(value.get("name"), str) and value.get("name"):
+            text = value["name"]
+            if value.get("tag") not in (None, ""):
+                text += f":{value['tag']}"
+            if value.get("digest"):
+                text += f"@{value['digest']}"
+            return text
+        return None
+
+    def set(self, reference: str) -> None:
+        """Store a new reference in the same shape as the old one.
+
+        The chart's mapping form has no digest field (the hub builds ``name:tag``), so a
+        digest rides in ``tag`` as ``tag@sha256:...``, or in ``name`` when there is no tag.
+        """
+        value = self.holder.get(self.key)
+        if not isinstance(value, dict):
+            self.holder[self.key] = reference
+            return
+        from .imageref import parse
+
+        ref = parse(reference)
+        value.pop("digest", None)
+        if ref.tag:
+            value["name"] = ref.name
+            value["tag"] = f"{ref.tag}@{ref.digest}" if ref.digest else ref.tag
+        else:
+            value["name"] = f"{ref.name}@{ref.digest}" if ref.digest else ref.name
+
+
+def _container_slots(path: str, containers: Any) -> Iterator[ImageSlot]:
+    if isinstance(containers, list):
+        for i, container in enumerate(containers):
+            if isinstance(container, dict) and "image" in container:
+                yield ImageSlot(f"{path}[{i}].image", container, "image")
+
+
+def _override_slots(path: str, override: Any) -> Iterator[ImageSlot]:
+    if not isinstance(override, dict):
+        return
+    if "image" in override:
+        yield ImageSlot(f"{path}.image", override, "image")
+    for key in ("init_containers", "extra_containers"):
+        yield from _container_slots(f"{path}.{key}", override.get(key))
+
+
+def _profile_slots(path: str, profiles: Any) -> Iterator[ImageSlot]:
+    if not isinstance(profiles, list):
+        return
+    for i, profile in enumerate(profiles):
+        if not isinstance(profile, dict):
+            continue
+        yield from _override_slots(f"{path}[{i}].kubespawner_override", profile.get("kubespawner_override"))
+        options = profile.get("profile_options")
+        if not isinstance(options, dict):
+            continue
+        for option_name, option in options.items():
+            choices = option.get("choices") if isinstance(option, dict) else None
+            if isinstance(choices, dict):
+                for choice_name, choice in choices.items():
+                    if isinstance(choice, dict):
+                        yield from _override_slots(
+                            f"{path}[{i}].profile_options.{option_name}.choices.{choice_name}.kubespawner_override",
+                            choice.get("kubespawner_override"),
+                        )
+
+
+def image_slots(values: dict[str, Any]) -> Iterator[ImageSlot]:
+    """Every runtime image of the hub config, in a fixed order."""
+    singleuser = values.get("singleuser")
+    if isinstance(singleuser, dict):
+        if "image" in singleuser:
+            yield ImageSlot("singleuser.image", singleuser, "image")
+        tools = singleuser.get("networkTools")
+        if isinstance(tools, dict) and "image" in tools:
+            yield ImageSlot("singleuser.networkTools.image", tools, "image")
+        yield from _container_slots("singleuser.initContainers", singleuser.get("initContainers"))
+        yield from _container_slots("singleuser.extraContainers", singleuser.get("extraContainers"))
+        yield from _profile_slots("singleuser.profileList", singleuser.get("profileList"))
+    hub = values.get("hub")
+    config = hub.get("config") if isinstance(hub, dict) else None
+    spawner = config.get("KubeSpawner") if isinstance(config, dict) else None
+    if isinstance(spawner, dict):
+        if "image" in spawner:
+            yield ImageSlot("hub.config.KubeSpawner.image", spawner, "image")
+        for key in ("init_containers", "extra_containers"):
+            yield from _container_slots(f"hub.config.KubeSpawner.{key}", spawner.get(key))
+        yield from _profile_slots("hub.config.KubeSpawner.profile_list", spawner.get("profile_list"))

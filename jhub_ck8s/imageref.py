@@ -1,0 +1,178 @@
+"""The one parser for container image references, and the mapping to the target registry.
+
+Follows the grammar of the distribution project's reference package (what the
+container runtime applies when it pulls), including its normalisation:
+
+* a first path component is a registry host only if it contains ``.`` or ``:``,
+  is ``localhost``, or has upper-case letters; otherwise the host is ``docker.io``;
+* on ``docker.io`` a single-component name gets the implicit ``library/``
+  (``traefik`` -> ``docker.io/library/traefik``), and ``index.docker.io`` is ``docker.io``;
+* a reference may carry a tag, a digest, or both (``name:tag@sha256:...``); both are kept.
+
+>>> parse("traefik:v3.6.12").normalized
+'docker.io/library/traefik:v3.6.12'
+>>> parse("localhost:5000/team/app@sha256:" + "a" * 64).registry
+'localhost:5000'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+DOCKER_HUB = "docker.io"
+_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
+_TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?\Z"
+)
+
+
+class ImageRefError(ValueError):
+    """The text is not a valid image reference; the message says which part is wrong."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A parsed, normalised image reference."""
+
+    registry: str  # host[:port], "docker.io" when implicit
+    repository: str  # path inside the registry, with "library/" for Docker Hub official images
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Registry and repository, without tag or digest."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def normalized(self) -> str:
+        """The full reference as the runtime resolves it."""
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @property
+    def pinned(self) -> bool:
+        """True when the reference names a fixed version: a digest, or a tag other than latest."""
+        return bool(self.digest) or (self.tag is not None and self.tag != "latest")
+
+    def with_name(self, name: str) -> ImageRef:
+        """The same tag and digest under another ``registry/repository`` name."""
+        moved = parse(name)
+        return ImageRef(moved.registry, moved.repository, self.tag, self.digest)
+
+    def __str__(self) -> str:
+        return self.normalized
+
+
+def parse(text: str) -> ImageRef:
+    """Parse an image reference; raise ImageRefError naming the bad part."""
+    if not isinstance(text, str) or not text:
+        raise ImageRefError("image reference is empty")
+    if text != text.strip() or any(c.isspace() for c in text):
+        raise ImageRefError(f"image reference {text!r} contains white space")
+    rest, digest = text, None
+    if "@" in rest:
+        rest, digest = rest.split("@", 1)
+        if not _DIGEST.match(digest):
+            raise ImageRefError(f"image reference {text!r} has an invalid digest {digest!r}")
+    tag = None
+    slash = rest.rfind("/")
+    colon = rest.rfind(":")
+    if colon > slash:
+        rest, tag = rest[:colon], rest[colon + 1 :]
+        if not _TAG.match(tag):
+            raise ImageRefError(f"image reference {text!r} has an invalid tag {tag!r}")
+    if not rest:
+        raise ImageRefError(f"image reference {text!r} has no repository name")
+    first, sep, remainder = rest.partition("/")
+    if sep and (("." in first or ":" in first) or first == "localhost" or first.lower() != first):
+        registry, path = first, remainder
+        if not _HOST.match(registry):
+            raise ImageRefError(f"image reference {text!r} has an invalid registry host {registry!r}")
+    else:
+        registry, path = DOCKER_HUB, rest
+    if registry in _DOCKER_HUB_ALIASES:
+        registry = DOCKER_HUB
+        if "/" not in path:
+            path = f"library/{path}"
+    for component in path.split("/"):
+        if not _COMPONENT.match(component):
+            raise ImageRefError(
+                f"image reference {text!r} has an invalid path component {component!r} "
+                "(lower-case letters, digits and . _ - separators only)"
+            )
+    return ImageRef(registry, path, tag, digest)
+
+
+def split_registry_path(target: str) -> tuple[str, str]:
+    """Split ``host[:port]/project/...`` into host and path; raise ImageRefError if invalid."""
+    target = target.rstrip("/")
+    host, _, path = target.partition("/")
+    if "://" in target:
+        raise ImageRefError(f"{target!r} must not contain a scheme such as https://")
+    if not host or not _HOST.match(host) or not ("." in host or ":" in host or host == "localhost"):
+        raise ImageRefError(
+            f"{target!r} does not start with a registry host (such as harbor.example.com)"
+        )
+    for component in path.split("/") if path else []:
+        if not _COMPONENT.match(component):
+            raise ImageRefError(f"{target!r} has an invalid path component {component!r}")
+    return host, path
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """What the mapping decided for one reference."""
+
+    source: ImageRef
+    destination: ImageRef | None  # None: leave the reference as it is
+    reason: str  # why it was moved or left
+
+
+@dataclass(frozen=True)
+class Relocator:
+    """Maps source references to the target registry (the post-renderer and `mirror` share it).
+
+    ``target`` is ``host[/project...]``; ``registry_map`` sends one source registry to
+    another destination prefix (Harbor proxy-cache projects); ``keep`` holds glob patterns
+    of references or registries that stay where they are.
+    """
+
+    target: str | None
+    registry_map: tuple[tuple[str, str], ...] = ()
+    keep: tuple[str, ...] = ()
+
+    def _destinations(self) -> list[str]:
+        prefixes = [dest for _, dest in self.registry_map]
+        if self.target:
+            prefixes.append(self.target)
+        return prefixes
+
+    def relocate(self, ref: ImageRef, original: str | None = None) -> Relocation:
+        original = original or ref.normalized
+        for prefix in self._destinations():
+            if original.startswith(prefix + "/") or ref.normalized.startswith(prefix + "/"):
+                return Relocation(ref, None, f"already in {prefix}")
+        for pattern in self.keep:
+            if any(
+                fnmatchcase(candidate, pattern)
+                for candidate in (original, ref.normalized, ref.name, ref.registry)
+            ):
+                return Relocation(ref, None, f"kept by pattern {pattern!r}")
+        for source_registry, dest in self.registry_map:
+            if ref.registry == source_registry:
+                return Relocation(ref, ref.with_name(f"{dest}/{ref.repository}"), f"{source_registry} maps to {dest}")
+        if not self.target:
+            return Relocation(ref, None, "no target registry configured")
+        return Relocation(ref, ref.with_name(f"{self.target}/{ref.repository}"), f"moved to {self.target}")

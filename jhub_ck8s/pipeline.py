@@ -1,0 +1,124 @@
+"""stdin -> parse -> settings -> transforms -> report -> serialise: one run of the post-renderer.
+
+The pipeline owns what every transform shares, so no transform re-implements it:
+it marks the documents a change touched (only those are re-emitted), turns
+errors into warnings in warn mode and into info where the allow-list accepts them,
+writes the hub's runtime config back once at the end, and never returns partial
+output: on any error the output is empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from . import hubconfig
+from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, InputError, UserError
+from .report import CHANGE, ERROR, INFO, WARNING, Finding, Report
+from .settings import Settings, is_settings_document, merge, read_layer
+from .stream import Stream, parse, serialize
+
+PIPELINE_ID = "pipeline"
+
+
+@dataclass
+class Result:
+    output: str  # the post-rendered stream; empty unless exit_code is 0
+    report: Report
+    settings: Settings | None = None
+    stream: Stream | None = field(default=None, repr=False)
+
+    @property
+    def exit_code(self) -> int:
+        return self.report.exit_code
+
+
+def _in_stream_settings(stream: Stream, report: Report) -> dict[str, Any]:
+    found = [doc for doc in stream.documents if is_settings_document(doc.obj)]
+    if len(found) > 1:
+        numbers = ", ".join(str(doc.number) for doc in found)
+        raise InputError(
+            f"documents {numbers}: more than one PostRenderSettings document; render the wrapper chart "
+            "once, or merge the settings into one"
+        )
+    if not found:
+        return {}
+    doc = found[0]
+    layer = read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True)
+    doc.removed = True
+    report.findings.append(
+        Finding(PIPELINE_ID, INFO, "read the settings document and removed it from the output", doc)
+    )
+    return layer
+
+
+def _allowed(finding: Finding, settings: Settings) -> bool:
+    doc = finding.document
+    return any(
+        fnmatchcase(doc.kind if doc else "", rule.kind)
+        and fnmatchcase(doc.name if doc else "", rule.name)
+        and fnmatchcase(finding.container, rule.container)
+        and fnmatchcase(finding.rule, rule.rule)
+        for rule in settings.allow
+    )
+
+
+def _settle(finding: Finding, settings: Settings, stream: Stream) -> Finding:
+    """Apply allow-list and mode to an error; mark what a change touched."""
+    if finding.severity == ERROR:
+        if _allowed(finding, settings):
+            finding.severity = INFO
+            finding.message += " (accepted by the allow-list)"
+        elif not settings.enforce:
+            finding.severity = WARNING
+            finding.message += " (an error in enforce mode)"
+    elif finding.severity == CHANGE:
+        if finding.document is not None:
+            finding.document.mark_changed()
+        if finding.hub_key:
+            stream.hub().changed = True
+    return finding
+
+
+def run(
+    text: str,
+    *,
+    file_layer: Mapping[str, Any] | None = None,
+    flag_layer: Mapping[str, Any] | None = None,
+) -> Result:
+    """Post-render one stream. Bad input or settings give exit 2 and ``report.fatal``."""
+    from transforms import REGISTRY
+
+    report = Report()
+    try:
+        stream = Stream(parse(text))
+        stream_layer = _in_stream_settings(stream, report)
+        settings = merge(stream_layer, file_layer or {}, flag_layer or {})
+        report.mode = settings.mode
+        for transform_id, module in REGISTRY.items():
+            if transform_id in settings.disable:
+                continue
+            report.findings.extend(_settle(f, settings, stream) for f in module.apply(stream, settings))
+        hub = stream.hub() if stream._hub_loaded else None
+        if hub is not None:
+            for doc in hubconfig.store(hub, stream.documents):
+                report.findings.append(
+                    Finding(
+                        PIPELINE_ID,
+                        CHANGE,
+                        "updated checksum/secret so the hub restarts and reads the changed config",
+                        doc,
+                        where="pod template annotations",
+                    )
+                )
+    except UserError as exc:
+        report.fatal = f"error: {exc}"
+        report.exit_code = EXIT_INPUT
+        return Result("", report)
+    if report.count(ERROR):
+        report.exit_code = EXIT_POLICY
+        return Result("", report, settings, stream)
+    report.exit_code = EXIT_OK
+    return Result(serialize(stream.documents), report, settings, stream)

@@ -1,0 +1,88 @@
+"""Where pod specs and containers live in each kind: the one table every transform asks.
+
+Like kustomize's field specs, *where* a field lives is kept apart from *what* a
+transform does to it. Adding a pod-bearing kind is one line in ``POD_SPEC_PATHS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# kind -> path from the object to its PodSpec
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
+
+# container list field -> the word used for it in messages
+CONTAINER_LISTS: dict[str, str] = {
+    "initContainers": "init container",
+    "containers": "container",
+    "ephemeralContainers": "ephemeral container",
+}
+
+
+def _walk(obj: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The PodSpec of a pod-bearing object, or None for other kinds (or a missing spec)."""
+    path = POD_SPEC_PATHS.get(str(obj.get("kind")))
+    spec = _walk(obj, path) if path else None
+    return spec if isinstance(spec, dict) else None
+
+
+def pod_metadata(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The metadata of the pods an object creates (the Pod's own for a Pod)."""
+    path = POD_SPEC_PATHS.get(str(obj.get("kind")))
+    if not path:
+        return None
+    meta = _walk(obj, path[:-1] + ("metadata",))
+    return meta if isinstance(meta, dict) else None
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    """One container of a pod spec, and how to name it in messages."""
+
+    field: str  # "containers", "initContainers" or "ephemeralContainers"
+    index: int
+    container: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.container.get("name", f"#{self.index}"))
+
+    @property
+    def where(self) -> str:
+        """``container hub`` / ``init container load-acme``."""
+        return f"{CONTAINER_LISTS[self.field]} {self.name}"
+
+    @property
+    def is_main(self) -> bool:
+        return self.field == "containers"
+
+
+def containers(spec: dict[str, Any], fields: tuple[str, ...] = tuple(CONTAINER_LISTS)) -> Iterator[ContainerRef]:
+    """Every container of a pod spec, init containers first (the order the kubelet runs them)."""
+    for field_name in fields:
+        items = spec.get(field_name)
+        if isinstance(items, list):
+            for index, container in enumerate(items):
+                if isinstance(container, dict):
+                    yield ContainerRef(field_name, index, container)

@@ -1,0 +1,446 @@
+"""The one settings object, and how it is read from flags, a file and the stream.
+
+Sources, strongest first: command-line flags > ``--config`` file > the settings
+document inside the rendered stream (the wrapper chart renders it from ``ck8s:``)
+> defaults. Each source names only the keys it sets; a stronger source replaces a
+key as a whole, except ``registryMap``, whose entries are merged source by source.
+
+File and in-stream document share one format (camelCase, like Helm values)::
+
+    apiVersion: jhub-ck8s.io/v1alpha1   # only in the stream; see SETTINGS_API_VERSION
+    kind: PostRenderSettings
+    registry: harbor.example.com/jupyterhub
+    registryMap: {docker.io: harbor.example.com/dockerhub-proxy}
+    keepImages: ["registry.internal.example/*"]
+    pullSecret: pull-secret
+    mode: enforce            # or warn
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import SettingsError
+
+# An API group no cluster serves: if the post-renderer were ever skipped, the API
+# server rejects the document instead of silently deploying an unhardened release.
+SETTINGS_API_VERSION = "jhub-ck8s.io/v1alpha1"
+SETTINGS_KIND = "PostRenderSettings"
+
+MODES = ("enforce", "warn")
+LOAD_BALANCER_ACTIONS = ("clusterip", "error")
+CLUSTER_SCOPED_ACTIONS = ("error", "drop")
+_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_QUANTITY = re.compile(r"[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\Z")
+
+
+@dataclass(frozen=True)
+class ResourceList:
+    cpu: str | None = None
+    memory: str | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: ResourceList = ResourceList()
+    limits: ResourceList = ResourceList()
+
+
+@dataclass(frozen=True)
+class ResourceOverride:
+    """Resource defaults for matching containers; globs, all given fields must match."""
+
+    kind: str = "*"
+    name: str = "*"
+    container: str = "*"
+    resources: Resources = Resources()
+
+
+@dataclass(frozen=True)
+class AllowRule:
+    """An explicit violation accepted on purpose; globs, all given fields must match."""
+
+    kind: str = "*"
+    name: str = "*"
+    container: str = "*"
+    rule: str = "*"
+
+
+@dataclass(frozen=True)
+class PatchTarget:
+    kind: str = "*"
+    name: str = "*"
+
+
+@dataclass(frozen=True)
+class Patch:
+    """An RFC 6902 JSON patch applied to every object that matches ``target``."""
+
+    target: PatchTarget
+    operations: tuple[Mapping[str, Any], ...]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class UserResources:
+    """Defaults for singleuser.cpu / singleuser.memory in the hub's runtime config."""
+
+    cpu_guarantee: float | None = 0.1
+    cpu_limit: float | None = 1.0
+    memory_guarantee: str | None = "1G"
+    memory_limit: str | None = "2G"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a post-render run can be told. Immutable; build with ``load``."""
+
+    registry: str | None = None
+    registry_map: tuple[tuple[str, str], ...] = ()
+    keep_images: tuple[str, ...] = ()
+    pull_secret: str | None = None
+    mode: str = "enforce"
+    disable: tuple[str, ...] = ()
+    allow: tuple[AllowRule, ...] = ()
+    resources: Resources = Resources(
+        requests=ResourceList(cpu="10m", memory="512Mi"),
+        limits=ResourceList(cpu="1", memory="1Gi"),
+    )
+    resource_overrides: tuple[ResourceOverride, ...] = ()
+    user_resources: UserResources = UserResources()
+    load_balancer: str = "clusterip"
+    cluster_scoped: str = "error"
+    minimum_replicas_annotation: bool = True
+    network_policy: bool = True
+    patches: tuple[Patch, ...] = ()
+    report: str | None = None
+
+    @property
+    def enforce(self) -> bool:
+        return self.mode == "enforce"
+
+    def relocator(self):  # -> imageref.Relocator, imported lazily by callers too
+        from .imageref import Relocator
+
+        return Relocator(self.registry, self.registry_map, self.keep_images)
+
+
+# --- reading raw (YAML/flag) values -------------------------------------------------------
+
+
+def _fail(key: str, expected: str, value: Any) -> SettingsError:
+    shown = type(value).__name__ if isinstance(value, Mapping | list) else repr(value)
+    return SettingsError(f"setting {key!r}: expected {expected}, got {shown}")
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(key, "a non-empty string", value)
+    return value
+
+
+def _enum(allowed: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def read(key: str, value: Any) -> str:
+        if value not in allowed:
+            raise _fail(key, "one of " + ", ".join(allowed), value)
+        return value
+
+    return read
+
+
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise _fail(key, "true or false", value)
+    return value
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _fail(key, "a list of strings", value)
+    return tuple(_str(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _mapping(key: str, value: Any, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(key, "a mapping", value)
+    for name in value:
+        if name not in allowed:
+            raise SettingsError(
+                f"setting {key}.{name}: unknown key (allowed: {', '.join(allowed)})"
+                if key
+                else f"unknown setting {name!r} (allowed: {', '.join(allowed)})"
+            )
+    return value
+
+
+def _registry(key: str, value: Any) -> str:
+    from .imageref import ImageRefError, split_registry_path
+
+    text = _str(key, value).rstrip("/")
+    try:
+        split_registry_path(text)
+    except ImageRefError as exc:
+        raise SettingsError(f"setting {key!r}: {exc}; expected host[:port]/project") from None
+    return text
+
+
+def _registry_map(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise _fail(key, "a mapping of source registry to destination prefix", value)
+    pairs = []
+    for source, dest in value.items():
+        source = _str(f"{key} key", source).lower().rstrip("/")
+        if source in ("index.docker.io", "registry-1.docker.io"):
+            source = "docker.io"
+        if "/" in source:
+            raise SettingsError(
+                f"setting {key}.{source}: the source must be a registry host such as docker.io or quay.io"
+            )
+        pairs.append((source, _registry(f"{key}.{source}", dest)))
+    return tuple(sorted(pairs))
+
+
+def _dns_name(key: str, value: Any) -> str:
+    text = _str(key, value)
+    if len(text) > 253 or not _DNS1123.match(text):
+        raise _fail(key, "a Kubernetes object name (lower-case letters, digits, - and .)", text)
+    return text
+
+
+def _quantity(key: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _fail(key, "a Kubernetes quantity such as 500m, 1, 512Mi or 1Gi", value)
+    text = str(value)
+    if not _QUANTITY.match(text):
+        raise _fail(key, "a Kubernetes quantity such as 500m, 1, 512Mi or 1Gi", value)
+    return text
+
+
+def _number(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _fail(key, "a non-negative number of CPUs or null", value)
+    return float(value)
+
+
+def _resource_list(key: str, value: Any) -> ResourceList:
+    raw = _mapping(key, value, ("cpu", "memory"))
+    return ResourceList(
+        **{name: _quantity(f"{key}.{name}", raw[name]) for name in ("cpu", "memory") if name in raw}
+    )
+
+
+def _resources(key: str, value: Any, base: Resources = Resources()) -> Resources:
+    raw = _mapping(key, value, ("requests", "limits"))
+    result = base
+    for part in ("requests", "limits"):
+        if part in raw:
+            given = _resource_list(f"{key}.{part}", raw[part])
+            merged = replace(
+                getattr(base, part),
+                **{f.name: getattr(given, f.name) for f in fields(given) if getattr(given, f.name)},
+            )
+            result = replace(result, **{part: merged})
+    return result
+
+
+def _globs(key: str, raw: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    return {name: _str(f"{key}.{name}", raw[name]) for name in names if name in raw}
+
+
+def _resource_overrides(key: str, value: Any) -> tuple[ResourceOverride, ...]:
+    if not isinstance(value, list):
+        raise _fail(key, "a list of {kind, name, container, requests, limits}", value)
+    result = []
+    for i, item in enumerate(value):
+        k = f"{key}[{i}]"
+        raw = _mapping(k, item, ("kind", "name", "container", "requests", "limits"))
+        res = _resources(k, {p: raw[p] for p in ("requests", "limits") if p in raw})
+        result.append(ResourceOverride(**_globs(k, raw, ("kind", "name", "container")), resources=res))
+    return tuple(result)
+
+
+def _allow(key: str, value: Any) -> tuple[AllowRule, ...]:
+    if not isinstance(value, list):
+        raise _fail(key, "a list of {kind, name, container, rule}", value)
+    names = ("kind", "name", "container", "rule")
+    return tuple(
+        AllowRule(**_globs(f"{key}[{i}]", _mapping(f"{key}[{i}]", item, names), names))
+        for i, item in enumerate(value)
+    )
+
+
+def _patches(key: str, value: Any) -> tuple[Patch, ...]:
+    if not isinstance(value, list):
+        raise _fail(key, "a list of {target: {kind, name}, patch: [operations]}", value)
+    result = []
+    for i, item in enumerate(value):
+        k = f"{key}[{i}]"
+        raw = _mapping(k, item, ("name", "target", "patch"))
+        if "target" not in raw or "patch" not in raw:
+            raise SettingsError(f"setting {k}: needs both 'target' and 'patch'")
+        target = _mapping(f"{k}.target", raw["target"], ("kind", "name"))
+        ops = raw["patch"]
+        if not isinstance(ops, list) or not ops or not all(isinstance(o, Mapping) for o in ops):
+            raise _fail(f"{k}.patch", "a non-empty list of RFC 6902 operations", ops)
+        for j, op in enumerate(ops):
+            if op.get("op") not in ("add", "remove", "replace", "move", "copy", "test") or "path" not in op:
+                raise SettingsError(
+                    f"setting {k}.patch[{j}]: needs 'op' (add, remove, replace, move, copy, test) and 'path'"
+                )
+        name = _str(f"{k}.name", raw["name"]) if "name" in raw else f"patches[{i}]"
+        result.append(
+            Patch(PatchTarget(**_globs(f"{k}.target", target, ("kind", "name"))), tuple(ops), name)
+        )
+    return tuple(result)
+
+
+def _user_resources(key: str, value: Any) -> UserResources:
+    raw = _mapping(key, value, ("cpu", "memory"))
+    result = UserResources()
+    if "cpu" in raw:
+        cpu = _mapping(f"{key}.cpu", raw["cpu"], ("guarantee", "limit"))
+        result = replace(
+            result,
+            **{
+                f"cpu_{part}": _number(f"{key}.cpu.{part}", cpu[part])
+                for part in ("guarantee", "limit")
+                if part in cpu
+            },
+        )
+    if "memory" in raw:
+        mem = _mapping(f"{key}.memory", raw["memory"], ("guarantee", "limit"))
+        result = replace(
+            result,
+            **{
+                f"memory_{part}": None if mem[part] is None else _quantity(f"{key}.memory.{part}", mem[part])
+                for part in ("guarantee", "limit")
+                if part in mem
+            },
+        )
+    return result
+
+
+def _disable(key: str, value: Any) -> tuple[str, ...]:
+    from transforms import REGISTRY
+
+    names = _str_list(key, value)
+    for name in names:
+        if name not in REGISTRY:
+            raise SettingsError(
+                f"setting {key!r}: unknown transform {name!r} (known: {', '.join(REGISTRY)})"
+            )
+    return names
+
+
+# YAML key -> (dataclass field, reader)
+_READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "registry": ("registry", _registry),
+    "registryMap": ("registry_map", _registry_map),
+    "keepImages": ("keep_images", _str_list),
+    "pullSecret": ("pull_secret", _dns_name),
+    "mode": ("mode", _enum(MODES)),
+    "disable": ("disable", _disable),
+    "allow": ("allow", _allow),
+    "resources": ("resources", lambda k, v: _resources(k, v, Settings.resources)),
+    "resourceOverrides": ("resource_overrides", _resource_overrides),
+    "userResources": ("user_resources", _user_resources),
+    "loadBalancer": ("load_balancer", _enum(LOAD_BALANCER_ACTIONS)),
+    "clusterScoped": ("cluster_scoped", _enum(CLUSTER_SCOPED_ACTIONS)),
+    "minimumReplicasAnnotation": ("minimum_replicas_annotation", _bool),
+    "networkPolicy": ("network_policy", _bool),
+    "patches": ("patches", _patches),
+    "report": ("report", _str),
+}
+SETTING_KEYS = tuple(_READERS)
+
+
+def read_layer(raw: Any, origin: str, *, document: bool = False) -> dict[str, Any]:
+    """Validate one source's raw mapping; return {field: value} for the keys it sets.
+
+    ``origin`` names the source in messages ("--config values.yaml", "in-stream settings").
+    Null values mean "not set here", so Helm values can leave a key empty.
+    """
+    if raw is None:
+        return {}
+    allowed = SETTING_KEYS + (("apiVersion", "kind", "metadata") if document else ())
+    try:
+        _mapping("", raw, allowed)
+        return {
+            _READERS[key][0]: _READERS[key][1](key, value)
+            for key, value in raw.items()
+            if key in _READERS and value is not None
+        }
+    except SettingsError as exc:
+        raise SettingsError(f"{origin}: {exc}") from None
+
+
+def merge(*layers: Mapping[str, Any]) -> Settings:
+    """Build Settings from layers given weakest first (defaults are the base)."""
+    values: dict[str, Any] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            if name == "registry_map" and name in values:
+                combined = dict(values[name])
+                combined.update(dict(value))
+                value = tuple(sorted(combined.items()))
+            values[name] = value
+    return Settings(**values)
+
+
+def load_file(path: str) -> dict[str, Any]:
+    """Read and validate a ``--config`` settings file."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SettingsError(f"--config {path}: not valid YAML{where}") from None
+    if isinstance(raw, Mapping) and raw.get("kind") == SETTINGS_KIND:
+        return read_layer(raw, f"--config {path}", document=True)
+    return read_layer(raw, f"--config {path}")
+
+
+def is_settings_document(obj: Any) -> bool:
+    return (
+        isinstance(obj, Mapping)
+        and obj.get("kind") == SETTINGS_KIND
+        and str(obj.get("apiVersion", "")).split("/")[0] == SETTINGS_API_VERSION.split("/")[0]
+    )
+
+
+def describe() -> list[tuple[str, str]]:
+    """(key, default) for every setting, for --help and the README."""
+    defaults = Settings()
+    return [(key, repr(getattr(defaults, fname))) for key, (fname, _) in _READERS.items()]
+
+
+__all__ = [
+    "SETTINGS_API_VERSION",
+    "SETTINGS_KIND",
+    "AllowRule",
+    "Patch",
+    "ResourceList",
+    "ResourceOverride",
+    "Resources",
+    "Settings",
+    "UserResources",
+    "field",
+    "is_settings_document",
+    "load_file",
+    "merge",
+    "read_layer",
+]

@@ -1,0 +1,213 @@
+"""Reading and writing the YAML stream Helm hands to a post-renderer.
+
+Parse once, serialise once. Three input shapes are accepted: Helm 3 post-renderer
+input (install order, ``# Source:`` comments), Helm 4 input (sorted, each document
+annotated ``postrenderer.helm.sh/postrender-filename``) and plain ``helm template``
+output. Guarantees:
+
+* documents keep their order and their leading comments (``# Source: ...``);
+* empty documents are dropped; a ``kind: List`` becomes one document per item;
+* a document no transform changed is written back byte for byte as it came, so a
+  second run over our own output changes nothing (idempotence) and costs no re-emit;
+* malformed YAML, a top-level list or scalar, or a document without ``kind`` raise
+  InputError naming the document number and its Source.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+HELM4_FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
+_SEPARATOR = re.compile(r"---(?:[ \t]+(.*))?\Z")
+_SOURCE = re.compile(r"#\s*Source:\s*(.+?)\s*\Z")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader without the timestamp resolver: Kubernetes reads dates as strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document the way the stream parser does."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def dump_yaml(obj: Any, *, sort_keys: bool = False) -> str:
+    """Serialise one object in block style, keys in their order, no line folding."""
+    return yaml.dump(
+        obj,
+        Dumper=_Dumper,
+        sort_keys=sort_keys,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
+    )
+
+
+@dataclass(eq=False)
+class Document:
+    """One Kubernetes object of the stream, with where it came from."""
+
+    number: int  # 1-based position in the input stream (the number users see)
+    obj: dict[str, Any]
+    comments: list[str] = field(default_factory=list)
+    raw: str | None = None  # the original text; None once the object must be re-emitted
+    item: int | None = None  # position inside a `kind: List` document
+    removed: bool = False
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        metadata = self.obj.get("metadata")
+        return str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
+
+    @property
+    def label(self) -> str:
+        """``Kind/name``, how kubectl names an object."""
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def source(self) -> str | None:
+        """The chart template the object came from, from Helm 3 or Helm 4 input."""
+        metadata = self.obj.get("metadata")
+        annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+        if isinstance(annotations, dict) and annotations.get(HELM4_FILENAME_ANNOTATION):
+            return str(annotations[HELM4_FILENAME_ANNOTATION])
+        for line in reversed(self.comments):
+            match = _SOURCE.match(line)
+            if match:
+                return match.group(1)
+        return None
+
+    @property
+    def position(self) -> str:
+        """``document 12`` or ``document 12 item 3``."""
+        text = f"document {self.number}" if self.number else "new document"
+        return text if self.item is None else f"{text} item {self.item + 1}"
+
+    def mark_changed(self) -> None:
+        self.raw = None
+
+    def text(self) -> str:
+        """The document as it goes to stdout, without the leading ``---``."""
+        head = "".join(line + "\n" for line in self.comments)
+        body = self.raw if self.raw is not None else dump_yaml(self.obj)
+        return head + body
+
+
+def _where(number: int, comments: list[str]) -> str:
+    source = next((m.group(1) for m in map(_SOURCE.match, reversed(comments)) if m), None)
+    return f"document {number}" + (f" ({source})" if source else "")
+
+
+def _split(text: str) -> list[tuple[int, list[str], str]]:
+    """Split into (first line number, leading comments, body) per document."""
+    chunks: list[tuple[int, list[str], list[str]]] = [(1, [], [])]
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        match = _SEPARATOR.match(line)
+        if match:
+            chunks.append((lineno + 1, [], [match.group(1)] if match.group(1) else []))
+            continue
+        if line.rstrip() == "...":
+            continue
+        start, comments, body = chunks[-1]
+        if not body and (not line.strip() or line.lstrip().startswith("#")):
+            if line.strip():
+                comments.append(line.rstrip())
+            continue
+        body.append(line)
+    return [(start, comments, "\n".join(body).rstrip() + "\n") for start, comments, body in chunks]
+
+
+def parse(text: str) -> list[Document]:
+    """Parse a whole stream into documents (see the module docstring for guarantees)."""
+    documents: list[Document] = []
+    number = 0
+    for start, comments, body in _split(text):
+        if not body.strip():
+            continue
+        number += 1
+        try:
+            obj = load_yaml(body)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {start + mark.line}" if mark else ""
+            problem = getattr(exc, "problem", None) or "not valid YAML"
+            raise InputError(
+                f"{_where(number, comments)}: malformed YAML{line}: {problem}; "
+                "fix the chart values or template that produced it"
+            ) from None
+        if obj is None:
+            number -= 1
+            continue
+        if not isinstance(obj, dict):
+            shape = "a list" if isinstance(obj, list) else f"a {type(obj).__name__}"
+            raise InputError(
+                f"{_where(number, comments)}: expected a Kubernetes object (a mapping), got {shape}"
+            )
+        if not obj.get("kind"):
+            raise InputError(
+                f"{_where(number, comments)}: object has no 'kind'; every document must be a "
+                "Kubernetes object with apiVersion and kind"
+            )
+        if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
+            for index, item in enumerate(obj["items"]):
+                if not isinstance(item, dict) or not item.get("kind"):
+                    raise InputError(
+                        f"{_where(number, comments)} item {index + 1}: List item is not a "
+                        "Kubernetes object with a 'kind'"
+                    )
+                documents.append(Document(number, item, list(comments), None, item=index))
+            continue
+        documents.append(Document(number, obj, comments, body))
+    return documents
+
+
+def serialize(documents: list[Document]) -> str:
+    """Write the stream: every live document, each preceded by ``---``."""
+    return "".join("---\n" + doc.text() for doc in documents if not doc.removed)
+
+
+@dataclass(eq=False)
+class Stream:
+    """The documents of one run, plus the hub's runtime config decoded on first use."""
+
+    documents: list[Document]
+    _hub: Any = field(default=None, repr=False)
+    _hub_loaded: bool = field(default=False, repr=False)
+
+    def live(self) -> list[Document]:
+        """Documents not removed by a transform, in output order."""
+        return [doc for doc in self.documents if not doc.removed]
+
+    def hub(self) -> Any:  # -> hubconfig.HubConfig | None
+        """The decoded ``Secret/hub`` values (decoded once, shared by every transform)."""
+        if not self._hub_loaded:
+            from . import hubconfig
+
+            self._hub = hubconfig.find(self.documents)
+            self._hub_loaded = True
+        return self._hub
+
+    def add(self, obj: dict[str, Any], *, after: Document | None = None, source: str = "") -> Document:
+        """Insert a new object (after ``after``, or at the end) and return its document."""
+        comments = [f"# Source: {source}"] if source else []
+        doc = Document(0, obj, comments, None)
+        index = self.documents.index(after) + 1 if after is not None else len(self.documents)
+        self.documents.insert(index, doc)
+        return doc

@@ -1,0 +1,138 @@
+"""Relocate every image to the target registry: rendered pod specs and the hub's runtime config.
+
+Guarantees:
+
+* every container, init container and ephemeral container image of every pod-bearing
+  kind (hooks included) points into the target registry, unless ``keepImages`` keeps it
+  or it is already there (so a second run changes nothing);
+* the same holds for the images the hub hands to KubeSpawner at spawn time
+  (``Secret/hub`` ``values.yaml``: singleuser image, profiles and their options, user
+  init/sidecar containers, network tools, ``hub.config.KubeSpawner``), reported by key
+  path only;
+* tag and digest are kept; the repository path is kept without the source host,
+  Docker Hub names get ``library/``; ``registryMap`` sends a source registry to its own
+  destination (Harbor proxy-cache projects);
+* each rewritten object records its original references in the annotation
+  ``jhub-ck8s.io/original-images`` (JSON, container name -> reference);
+* a reference that is not pinned (no tag, or ``:latest``) is an error (rule
+  ``disallowed-tag``); one that cannot be parsed is an error (rule ``image-reference``).
+
+Before (``registry: harbor.example.com/jupyterhub``)::
+
+    containers: [{name: traefik, image: "traefik:v3.6.12"}]
+
+After::
+
+    metadata: {annotations: {jhub-ck8s.io/original-images: '{"traefik":"traefik:v3.6.12"}'}}
+    containers: [{name: traefik, image: harbor.example.com/jupyterhub/library/traefik:v3.6.12}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from jhub_ck8s.hubconfig import VALUES_KEY, image_slots
+from jhub_ck8s.imageref import ImageRefError, Relocator, parse
+from jhub_ck8s.podspec import containers, pod_spec
+from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
+
+if TYPE_CHECKING:
+    from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Document, Stream
+
+ID = "images"
+ORIGINAL_IMAGES_ANNOTATION = "jhub-ck8s.io/original-images"
+_PIN_FIX = "pin the image to a version tag or a digest in the chart values that set it"
+
+
+def _relocate(
+    text: object, relocator: Relocator, doc: Document, where: str, *, secret: bool
+) -> tuple[str | None, Finding | None]:
+    """New reference (or None to leave it) and a problem, if any.
+
+    With ``secret`` the message names no value: the reference lives in Secret/hub.
+    """
+    shown = "" if secret else f" {text!r}"
+    if not isinstance(text, str):
+        return None, Finding(ID, ERROR, "image is not a string", doc, where, _PIN_FIX, "image-reference")
+    try:
+        ref = parse(text)
+    except ImageRefError as exc:
+        message = "image reference cannot be parsed" if secret else str(exc)
+        return None, Finding(ID, ERROR, message, doc, where, "correct the image reference", "image-reference")
+    problem = None
+    if not ref.pinned:
+        why = "uses the tag latest" if ref.tag == "latest" else "has no tag or digest"
+        problem = Finding(
+            ID, ERROR, f"image{shown} {why}; the platform rejects it", doc, where, _PIN_FIX, "disallowed-tag"
+        )
+    relocation = relocator.relocate(ref, text)
+    if relocation.destination is None:
+        return None, problem
+    return relocation.destination.normalized, problem
+
+
+def _pod_specs(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
+    for doc in stream.live():
+        spec = pod_spec(doc.obj)
+        if spec is None:
+            continue
+        originals: dict[str, str] = {}
+        for ref in containers(spec):
+            image = ref.container.get("image")
+            new, problem = _relocate(image, relocator, doc, ref.where, secret=False)
+            if problem:
+                problem.container = ref.name
+                yield problem
+            if new is not None and new != image:
+                originals[ref.name] = str(image)
+                ref.container["image"] = new
+                yield Finding.on_container(ID, CHANGE, f"image {image} -> {new}", doc, ref)
+        if originals:
+            metadata = doc.obj.setdefault("metadata", {})
+            if not isinstance(metadata.get("annotations"), dict):
+                metadata["annotations"] = {}
+            previous = metadata["annotations"].get(ORIGINAL_IMAGES_ANNOTATION)
+            try:
+                merged = json.loads(previous) if previous else {}
+            except ValueError:
+                merged = {}
+            merged.update(originals)
+            metadata["annotations"][ORIGINAL_IMAGES_ANNOTATION] = json.dumps(
+                merged, sort_keys=True, separators=(",", ":")
+            )
+
+
+def _hub_config(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
+    hub = stream.hub()
+    if hub is None:
+        return
+    for slot in image_slots(hub.values):
+        text = slot.get()
+        if text is None:
+            continue
+        where = f"{VALUES_KEY}: {slot.path}"
+        new, problem = _relocate(text, relocator, hub.document, where, secret=True)
+        if problem:
+            yield problem
+        if new is not None and new != text:
+            slot.set(new)
+            yield Finding(
+                ID, CHANGE, "runtime image moved to the target registry", hub.document, where, hub_key=slot.path
+            )
+
+
+def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
+    relocator = settings.relocator()
+    if not settings.registry and not settings.registry_map:
+        yield Finding(
+            ID,
+            WARNING,
+            "no target registry is configured, so images stay where they are",
+            fix="set registry (--registry harbor.example.com/PROJECT, or ck8s.registry in the wrapper chart)",
+            rule="no-registry",
+        )
+    yield from _pod_specs(stream, relocator)
+    yield from _hub_config(stream, relocator)
