@@ -17,7 +17,10 @@ from types import ModuleType
 
 from . import images, pull_secret
 
-# Order matters: images are relocated before anything reads them.
+# Order matters: images are relocated before anything reads them; privileged init
+# containers go before security contexts are filled; user patches run last.
+# Planned order: images, pull-secret, privileged-init, security-context, resources,
+# user-pods, load-balancer, pdb, min-replicas, cluster-scoped, network-policy, patches.
 _MODULES: tuple[ModuleType, ...] = (
     images,
     pull_secret,
