@@ -71,27 +71,39 @@ def postrender_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_FLAG_FOR_KEY = {
+    "registry": "--registry",
+    "registryMap": "--registry-map",
+    "keepImages": "--keep-image",
+    "pullSecret": "--pull-secret",
+    "mode": "--mode",
+    "disable": "--disable",
+}
+
+
 def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
+    import re
+
     from .settings import read_layer
 
-    raw: dict[str, Any] = {}
-    if args.registry is not None:
-        raw["registry"] = args.registry
-    if args.registry_map:
-        raw["registryMap"] = dict(args.registry_map)
-    if args.keep_image:
-        raw["keepImages"] = args.keep_image
-    if args.pull_secret is not None:
-        raw["pullSecret"] = args.pull_secret
-    if args.mode is not None:
-        raw["mode"] = args.mode
-    if args.disable:
-        raw["disable"] = args.disable
+    given = {
+        "registry": args.registry,
+        "registryMap": dict(args.registry_map) or None,
+        "keepImages": args.keep_image or None,
+        "pullSecret": args.pull_secret,
+        "mode": args.mode,
+        "disable": args.disable or None,
+    }
     try:
-        return read_layer(raw, "flags")
+        return read_layer({k: v for k, v in given.items() if v is not None}, "flags")
     except SettingsError as exc:
-        # name the flag, not the settings key
-        raise SettingsError(str(exc).replace("flags: setting 'registry'", "--registry")) from None
+        # Name the flag the user typed, not the settings key behind it.
+        message = re.sub(
+            r"^flags: setting '?([A-Za-z]+)[^:]*",
+            lambda m: _FLAG_FOR_KEY.get(m.group(1), m.group(0)),
+            str(exc),
+        )
+        raise SettingsError(message) from None
 
 
 def _internal_error(exc: BaseException) -> int:

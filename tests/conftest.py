@@ -1,0 +1,55 @@
+"""Shared test helpers: where fixtures and tools are, and how to run the post-renderer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+Z2JH = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
+TOOLS = Path(os.environ.get("JHUB_CK8S_TOOLS", REPO / ".tools"))
+Z2JH_MISSING = f"shared z2jh fixtures not found at {Z2JH} (they live beside the checkout, not in it)"
+KUBERNETES_VERSIONS = ("1.32.0", "1.33.0", "1.34.0")
+
+
+def z2jh_streams() -> list:
+    """Every recorded z2jh render as a pytest param, or one skipped param saying why."""
+    paths = sorted(Z2JH.glob("post-render-input/*/*.yaml")) + sorted(Z2JH.glob("template/*.yaml"))
+    if not paths:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=Z2JH_MISSING), id="z2jh-missing")]
+    return [pytest.param(p, id=str(p.relative_to(Z2JH))) for p in paths]
+
+
+def run_postrender(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run postrender.py as Helm would: a separate process, stdin in, stdout and stderr out."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "postrender.py"), *args],
+        input=stdin.encode(),
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def kubeconform_command(version: str) -> list[str]:
+    """The strict kubeconform call against the offline schemas; skip when setup has not run."""
+    binary = TOOLS / "bin" / "kubeconform"
+    location_file = TOOLS / "schemas" / "LOCATION"
+    if not binary.exists() or not location_file.exists():
+        pytest.skip(f"kubeconform or its offline schemas are not installed under {TOOLS}: run make setup")
+    return [
+        str(binary), "-strict", "-summary", "-output", "text",
+        "-kubernetes-version", version,
+        "-schema-location", location_file.read_text().strip(),
+    ]
+
+
+def kubeconform(text: str, version: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*kubeconform_command(version), "-"], input=text.encode(), capture_output=True, check=False
+    )
