@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import images, pull_secret
+from . import images, patches, pull_secret
 
 # Order matters: images are relocated before anything reads them; privileged init
 # containers go before security contexts are filled; user patches run last.
@@ -24,6 +24,7 @@ from . import images, pull_secret
 _MODULES: tuple[ModuleType, ...] = (
     images,
     pull_secret,
+    patches,
 )
 
 REGISTRY: dict[str, ModuleType] = {module.ID: module for module in _MODULES}
