@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from jhub_ck8s.cli import postrender_main  # noqa: E402
+from jhub_ck8s.cli import postrender_main
 
 if __name__ == "__main__":
     sys.exit(postrender_main())

@@ -48,24 +48,9 @@ class Finding:
             transform, severity, message, document, container.where, fix, rule, container=container.name
         )
 
-    def location(self) -> str:
-        """``document 12 (jupyterhub/templates/hub/deployment.yaml) Deployment/hub, container hub``."""
-        parts = []
-        if self.document is not None:
-            source = self.document.source
-            parts.append(self.document.position + (f" ({source})" if source else ""))
-            parts.append(self.document.label)
-        text = " ".join(parts)
-        if self.where:
-            text = f"{text}, {self.where}" if text else self.where
-        return text
-
     def line(self) -> str:
         """The one-line form used for errors and warnings."""
-        text = f"{self.severity}: {self.location()}: {self.message}"
-        if self.fix:
-            text += f"; fix: {self.fix}"
-        return text
+        return finding_line(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         doc = self.document
@@ -96,10 +81,7 @@ class Report:
         return sum(1 for f in self.findings if f.severity == severity)
 
     def summary(self) -> str:
-        counts = ", ".join(
-            f"{self.count(s)} {s}{'s' if self.count(s) != 1 else ''}" for s in (CHANGE, WARNING, ERROR)
-        )
-        return f"jhub-ck8s: {counts} (mode {self.mode})"
+        return summary_line(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,26 +99,64 @@ class Report:
             handle.write("\n")
 
     def table(self) -> str:
-        """Changes as an aligned table, then warnings and errors one per line, then a summary."""
-        rows = [f for f in self.findings if f.severity in (CHANGE, INFO)]
-        lines: list[str] = []
-        if rows:
-            header = ("DOC", "OBJECT", "WHERE", "TRANSFORM", "WHAT")
-            cells = [
-                (
-                    f.document.position.removeprefix("document ") if f.document else "-",
-                    f.document.label if f.document else "-",
-                    f.where or "-",
-                    f.transform,
-                    f.message,
-                )
-                for f in rows
-            ]
-            widths = [max(len(r[i]) for r in [header, *cells]) for i in range(4)]
-            for row in [header, *cells]:
-                lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
-        lines += [f.line() for f in self.findings if f.severity in (WARNING, ERROR)]
-        if self.fatal:
-            lines.append(self.fatal)
-        lines.append(self.summary())
-        return "\n".join(lines) + "\n"
+        return table(self.to_json())
+
+
+# --- text forms, from the JSON form so the plugin prints a post-renderer's report the same way
+
+
+def location(finding: dict[str, Any]) -> str:
+    """``document 12 (jupyterhub/templates/hub/deployment.yaml) Deployment/hub, container hub``."""
+    parts = []
+    if finding.get("document") is not None:
+        number = finding["document"]
+        text = f"document {number}" if number else "new document"
+        if finding.get("item") is not None:
+            text += f" item {finding['item'] + 1}"
+        if finding.get("source"):
+            text += f" ({finding['source']})"
+        parts.append(text)
+        parts.append(f"{finding.get('kind')}/{finding.get('name')}")
+    text = " ".join(parts)
+    if finding.get("where"):
+        text = f"{text}, {finding['where']}" if text else finding["where"]
+    return text
+
+
+def finding_line(finding: dict[str, Any]) -> str:
+    text = f"{finding['severity']}: {location(finding)}: {finding['message']}"
+    if finding.get("fix"):
+        text += f"; fix: {finding['fix']}"
+    return text
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    counts = report.get("summary", {})
+    parts = ", ".join(
+        f"{counts.get(s, 0)} {s}{'' if counts.get(s, 0) == 1 else 's'}" for s in (CHANGE, WARNING, ERROR)
+    )
+    return f"jhub-ck8s: {parts} (mode {report.get('mode', 'enforce')})"
+
+
+def table(report: dict[str, Any], *, changes: bool = True) -> str:
+    """Changes as an aligned table, then warnings and errors one per line, then a summary."""
+    findings = report.get("findings", [])
+    rows = [f for f in findings if f["severity"] in (CHANGE, INFO)] if changes else []
+    lines: list[str] = []
+    if rows:
+        header = ("DOC", "OBJECT", "WHERE", "TRANSFORM")
+        cells = []
+        for f in rows:
+            doc = "-" if f.get("document") is None else str(f["document"] or "new")
+            if f.get("item") is not None:
+                doc += f" item {f['item'] + 1}"
+            label = f"{f['kind']}/{f['name']}" if f.get("kind") else "-"
+            cells.append((doc, label, f.get("where") or "-", f["transform"], f["message"]))
+        widths = [max(len(r[i]) for r in [header, *cells]) for i in range(4)]
+        for row in [(*header, "WHAT"), *cells]:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    lines += [finding_line(f) for f in findings if f["severity"] in (WARNING, ERROR)]
+    if report.get("fatal"):
+        lines.append(report["fatal"])
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .errors import SettingsError
@@ -238,7 +238,8 @@ def _resource_list(key: str, value: Any) -> ResourceList:
     )
 
 
-def _resources(key: str, value: Any, base: Resources = Resources()) -> Resources:
+def _resources(key: str, value: Any, base: Resources | None = None) -> Resources:
+    base = base or Resources()
     raw = _mapping(key, value, ("requests", "limits"))
     result = base
     for part in ("requests", "limits"):
@@ -438,7 +439,6 @@ __all__ = [
     "Resources",
     "Settings",
     "UserResources",
-    "field",
     "is_settings_document",
     "load_file",
     "merge",

@@ -125,7 +125,7 @@ def _split(text: str) -> list[tuple[int, list[str], str]]:
             continue
         if line.rstrip() == "...":
             continue
-        start, comments, body = chunks[-1]
+        _start, comments, body = chunks[-1]
         if not body and (not line.strip() or line.lstrip().startswith("#")):
             if line.strip():
                 comments.append(line.rstrip())

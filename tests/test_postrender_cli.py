@@ -67,7 +67,7 @@ def test_relocates_pod_and_runtime_images_and_reports_each(tmp_path):
     report = json.loads(report_file.read_text())
     assert report["exitCode"] == 0 and report["summary"]["change"] == 6 + 9 + 1
     for text in (stderr, report_file.read_text()):
-        for marker in SECRET_MARKERS + ("scipy-notebook", "k8s-singleuser-sample"):
+        for marker in (*SECRET_MARKERS, "scipy-notebook", "k8s-singleuser-sample"):
             assert marker not in text
 
 
