@@ -52,7 +52,7 @@ def pod_metadata(obj: dict[str, Any]) -> dict[str, Any] | None:
     path = POD_SPEC_PATHS.get(str(obj.get("kind")))
     if not path:
         return None
-    meta = _walk(obj, path[:-1] + ("metadata",))
+    meta = _walk(obj, (*path[:-1], "metadata"))
     return meta if isinstance(meta, dict) else None
 
 
