@@ -9,9 +9,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .errors import EXIT_INPUT, EXIT_INTERNAL, SettingsError, UserError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REPORT_ENV = "JHUB_CK8S_REPORT"
 DEBUG_ENV = "JHUB_CK8S_DEBUG"
@@ -171,3 +174,278 @@ def postrender_main(argv: Sequence[str] | None = None) -> int:
 
 def postrender_entry() -> NoReturn:
     sys.exit(postrender_main())
+
+
+# --- helm ck8s-jupyter ---------------------------------------------------------------------
+
+MAIN_EPILOG = """\
+commands:
+  deploy RELEASE [CHART]     helm upgrade --install through the wrapper chart and the post-renderer
+  render [RELEASE] [CHART]   the same with helm template, to stdout (GitOps, review)
+  init [FILE]                write a commented starter values file for the wrapper chart
+  import-values OLD.yaml     turn a values file written for the upstream chart into one for the wrapper
+  setup                      link the post-renderer executable for Helm 3 (--post-renderer jhub-ck8s)
+
+examples:
+  helm ck8s-jupyter init values.yaml --registry harbor.example.com/jupyterhub --host jupyter.example.com
+  helm ck8s-jupyter render -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml
+  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --dry-run
+
+exit codes: 0 ok; 1 policy errors (enforce mode) or helm failed; 2 bad input or settings;
+3 internal error. The post-renderer's report is printed after helm finishes, on Helm 3 and 4.
+"""
+
+
+def _plugin_root() -> Path:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1]
+
+
+def _add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bool) -> None:
+    if release_required:
+        parser.add_argument("release", metavar="RELEASE", help="release name")
+    else:
+        parser.add_argument("release", metavar="RELEASE", nargs="?", default="jupyterhub", help="release name (default: jupyterhub)")
+    parser.add_argument("chart", metavar="CHART", nargs="?", help="chart folder (default: the wrapper chart shipped with the plugin)")
+    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE", help="values file, repeatable (as helm)")
+    for flag in ("--set", "--set-string", "--set-file", "--set-json"):
+        parser.add_argument(flag, action="append", default=[], metavar="KEY=VAL", help=f"as helm {flag}, repeatable")
+    parser.add_argument("-n", "--namespace", help="namespace (as helm; inside helm, $HELM_NAMESPACE is used)")
+    parser.add_argument("--kube-context", help="kube context (as helm)")
+    parser.add_argument("--chart-archive", metavar="FILE", help=f"local jupyterhub-4.4.0.tgz for offline use (or ${'JUPYTERHUB_CHART'})")
+    parser.add_argument("--keep-hook-puller", action="store_true", help="Helm 3: keep the hook image-puller although hooks bypass post-renderers")
+    parser.add_argument("--registry", metavar="HOST/PROJECT", help="post-renderer setting: target registry (wins over ck8s.registry)")
+    parser.add_argument("--mode", choices=("enforce", "warn"), help="post-renderer setting: policy mode")
+    parser.add_argument("--config", metavar="FILE", help="post-renderer settings file")
+    parser.add_argument("--report", metavar="FILE", help="also keep the post-renderer's JSON report here")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings, errors and the summary")
+
+
+def main_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="helm ck8s-jupyter",
+        description="JupyterHub on Compliant Kubernetes (Welkin), correctly, in one command.",
+        epilog=MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ck8s-jupyter {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    deploy = commands.add_parser("deploy", help="install or upgrade the release", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait")
+    _add_chart_arguments(deploy, release_required=True)
+    deploy.add_argument("--dry-run", action="store_true", help="render and validate with helm, change nothing (prints the helm command)")
+    deploy.add_argument("--atomic", action="store_true", help="roll back on failure (Helm 4: --rollback-on-failure)")
+    deploy.add_argument("--wait", action="store_true", help="as helm --wait")
+    deploy.add_argument("--timeout", metavar="DURATION", help="as helm --timeout")
+    deploy.add_argument("--create-namespace", action="store_true", help="as helm (usually not allowed to tenants)")
+
+    render = commands.add_parser("render", help="helm template through the post-renderer, to stdout", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml")
+    _add_chart_arguments(render, release_required=False)
+
+    init = commands.add_parser("init", help="write a commented starter values file", formatter_class=argparse.RawDescriptionHelpFormatter,
+                               epilog="example:\n  helm ck8s-jupyter init values.yaml --registry harbor.example.com/jupyterhub --host jupyter.example.com")
+    init.add_argument("file", nargs="?", default="values.yaml", help="where to write (default: values.yaml)")
+    init.add_argument("--registry", metavar="HOST/PROJECT", help="the Harbor project images come from")
+    init.add_argument("--pull-secret", default="pull-secret", help="image pull secret name (default: pull-secret)")
+    init.add_argument("--host", help="the ingress host name users open")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    importer = commands.add_parser("import-values", help="convert values written for the upstream chart", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   epilog="example:\n  helm ck8s-jupyter import-values old-values.yaml -o values.yaml")
+    importer.add_argument("file", metavar="OLD.yaml", help="values file written for the upstream jupyterhub chart")
+    importer.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    importer.add_argument("--registry", metavar="HOST/PROJECT", help="the Harbor project, when the old file does not name it")
+
+    setup = commands.add_parser("setup", help="link the post-renderer for Helm 3", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="example:\n  helm ck8s-jupyter setup --bin-dir ~/.local/bin")
+    setup.add_argument("--bin-dir", metavar="DIR", help="folder on PATH for the jhub-ck8s link (default: ~/.local/bin)")
+    return parser
+
+
+def _post_renderer_args(args: argparse.Namespace) -> list[str]:
+    forwarded = ["--quiet"]
+    if args.registry:
+        forwarded.append(f"--registry={args.registry}")
+    if args.mode:
+        forwarded.append(f"--mode={args.mode}")
+    if args.config:
+        forwarded.append(f"--config={os.path.abspath(args.config)}")
+    return forwarded
+
+
+def _print_report(path: Path, quiet: bool) -> dict[str, Any] | None:
+    import json
+
+    from .report import table
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    sys.stderr.write(table(data, changes=not quiet))
+    return data
+
+
+def _chart_command(args: argparse.Namespace, *, install: bool) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from . import chart as charts
+    from .helm import REPORT_ENV as HELM_REPORT_ENV
+    from .helm import Helm, atomic_flag, dry_run_flag, post_renderer_for
+
+    helm = Helm.from_environment()
+    version = helm.version()
+    root = _plugin_root()
+    chart_dir = Path(args.chart) if args.chart else root / charts.WRAPPER_DIR
+    archive = args.chart_archive or os.environ.get(charts.ARCHIVE_ENV)
+    with tempfile.TemporaryDirectory(prefix="ck8s-jupyter-") as tmp:
+        workdir = Path(tmp)
+        is_wrapper = charts.chart_name(chart_dir) == "jupyterhub-ck8s"
+        if archive is None and is_wrapper and not charts.has_dependency(chart_dir):
+            pulled = charts.fetch_upstream(helm, workdir)
+            if pulled is None:
+                sys.stderr.write(charts.missing_dependency_message() + "\n")
+                return EXIT_INPUT
+            archive = str(pulled)
+        chart_path = charts.prepare(chart_dir, Path(archive) if archive else None, workdir)
+        report_file = workdir / "report.json"
+        renderer = post_renderer_for(helm, version, root / "bin" / "jhub-ck8s", workdir, _post_renderer_args(args))
+        command = ["upgrade", "--install", args.release, str(chart_path)] if install else ["template", args.release, str(chart_path)]
+        for values_file in args.values:
+            command += ["-f", values_file]
+        for flag in ("set", "set_string", "set_file", "set_json"):
+            for value in getattr(args, flag):
+                command += ["--" + flag.replace("_", "-"), value]
+        if version.major < 4 and not args.keep_hook_puller:
+            # Helm 3 never shows hooks to a post-renderer: the hook image-puller would keep
+            # upstream images and unhardened pods, so it is switched off (the continuous
+            # puller, which is post-rendered, still pre-pulls user images).
+            key = "jupyterhub.prePuller.hook.enabled" if is_wrapper else "prePuller.hook.enabled"
+            command += ["--set", f"{key}=false"]
+            sys.stderr.write(
+                f"ck8s-jupyter: Helm {version.text} does not post-render hooks, so {key}=false "
+                "(use --keep-hook-puller to keep it)\n"
+            )
+        if args.namespace:
+            command += ["--namespace", args.namespace]
+        if args.kube_context:
+            command += ["--kube-context", args.kube_context]
+        if install:
+            if args.dry_run:
+                command.append(dry_run_flag(version))
+            if args.atomic:
+                command.append(atomic_flag(version))
+            if args.wait:
+                command.append("--wait")
+            if args.timeout:
+                command += ["--timeout", args.timeout]
+            if args.create_namespace:
+                command.append("--create-namespace")
+        command += list(renderer.args)
+        if install:
+            sys.stderr.write("ck8s-jupyter: running helm " + " ".join(_quote(c) for c in command) + "\n")
+        result = helm.run(command, extra_env={**renderer.env, HELM_REPORT_ENV: str(report_file)})
+        report = _print_report(report_file, args.quiet)
+        if args.report and report_file.exists():
+            shutil.copyfile(report_file, args.report)
+    if report is not None and report.get("exitCode"):
+        return int(report["exitCode"])
+    if result.returncode != 0 and report is None:
+        sys.stderr.write("ck8s-jupyter: helm failed before the post-renderer ran (see helm's message above)\n")
+    return 1 if result.returncode else 0
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from .starter import write_starter_values
+
+    write_starter_values(args.file, registry=args.registry, pull_secret=args.pull_secret, host=args.host, force=args.force)
+    sys.stderr.write(f"ck8s-jupyter: wrote {args.file}; next: helm ck8s-jupyter render -f {args.file}\n")
+    return 0
+
+
+def _import_values(args: argparse.Namespace) -> int:
+    from .values_import import import_values
+
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise UserError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    try:
+        result = import_values(text, registry=args.registry)
+    except ValueError as exc:
+        raise UserError(f"{args.file}: {exc}") from None
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(result.text)
+    else:
+        sys.stdout.write(result.text)
+    for change in result.changes:
+        sys.stderr.write(f"ck8s-jupyter: {change}\n")
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    target = _plugin_root() / "bin" / "jhub-ck8s"
+    bin_dir = Path(args.bin_dir).expanduser() if args.bin_dir else Path.home() / ".local" / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    link = bin_dir / "jhub-ck8s"
+    if link.is_symlink() or link.exists():
+        if link.resolve() == target.resolve():
+            sys.stderr.write(f"ck8s-jupyter: {link} already points to {target}\n")
+            return 0
+        raise UserError(f"{link} exists and is not ours; remove it or choose --bin-dir")
+    link.symlink_to(target)
+    sys.stderr.write(f"ck8s-jupyter: linked {link} -> {target}\n")
+    on_path = str(bin_dir) in os.environ.get("PATH", "").split(os.pathsep)
+    sys.stderr.write(
+        "ck8s-jupyter: Helm 3 can now use --post-renderer jhub-ck8s\n"
+        if on_path
+        else f"ck8s-jupyter: {bin_dir} is not on PATH; add it, or pass --post-renderer {link}\n"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = main_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        if args.command in ("deploy", "render"):
+            return _chart_command(args, install=args.command == "deploy")
+        handler = {"init": _init, "import-values": _import_values, "setup": _setup}[args.command]
+        return handler(args)
+    except UserError as exc:
+        message = str(exc)
+        sys.stderr.write(message if message.startswith("error:") else f"error: {message}")
+        sys.stderr.write("\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line, no partial output
+        return _internal_error(exc)
+
+
+def main_entry() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

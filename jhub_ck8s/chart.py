@@ -1,0 +1,115 @@
+"""Finding the chart to render: the wrapper chart plus the upstream jupyterhub chart.
+
+The wrapper chart depends on ``jupyterhub`` 4.4.0 from https://hub.jupyter.org/helm-chart/.
+Offline, that dependency comes from a local archive (``--chart-archive`` or
+``$JUPYTERHUB_CHART``): the wrapper chart is copied to a work folder with the archive
+vendored under ``charts/``, which Helm renders without any network. The user's
+checkout is never modified.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+UPSTREAM_NAME = "jupyterhub"
+UPSTREAM_VERSION = "4.4.0"
+UPSTREAM_REPOSITORY = "https://hub.jupyter.org/helm-chart/"
+ARCHIVE_ENV = "JUPYTERHUB_CHART"
+WRAPPER_DIR = "wrapper-chart"
+
+
+@dataclass(frozen=True)
+class ChartInfo:
+    name: str
+    version: str
+
+
+def archive_info(path: Path) -> ChartInfo:
+    """Name and version from a chart archive's Chart.yaml; UserError if it is not one."""
+    import yaml
+
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            member = next(
+                (m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")),
+                None,
+            )
+            if member is None:
+                raise UserError(f"{path}: not a Helm chart archive (no Chart.yaml at its top)")
+            handle = archive.extractfile(member)
+            meta = yaml.safe_load(handle.read()) if handle else None
+    except (OSError, tarfile.TarError) as exc:
+        raise UserError(f"{path}: cannot read the chart archive ({exc})") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"{path}: Chart.yaml is not a mapping")
+    return ChartInfo(str(meta.get("name")), str(meta.get("version")))
+
+
+def prepare(chart: Path, archive: Path | None, workdir: Path) -> Path:
+    """The chart folder to hand to helm, with the upstream dependency in place.
+
+    ``chart`` is the wrapper chart (or the user's own chart). With ``archive``, a copy
+    is made with the archive vendored; without, the chart is used as it is and helm
+    reports a missing dependency itself (see ``missing_dependency_message``).
+    """
+    if not chart.is_dir():
+        raise UserError(f"chart {chart}: no such folder")
+    if archive is None:
+        return chart
+    if not archive.is_file():
+        raise UserError(f"--chart-archive {archive}: no such file")
+    info = archive_info(archive)
+    if info.name != UPSTREAM_NAME:
+        raise UserError(f"--chart-archive {archive}: holds chart {info.name!r}, expected {UPSTREAM_NAME!r}")
+    if info.version != UPSTREAM_VERSION:
+        raise UserError(
+            f"--chart-archive {archive}: holds {UPSTREAM_NAME} {info.version}, the wrapper chart pins "
+            f"{UPSTREAM_VERSION}; download jupyterhub-{UPSTREAM_VERSION}.tgz"
+        )
+    copy = workdir / "chart" / chart.name
+    shutil.copytree(chart, copy, ignore=shutil.ignore_patterns("charts"))
+    (copy / "charts").mkdir()
+    shutil.copy2(archive, copy / "charts" / f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz")
+    return copy
+
+
+def fetch_upstream(helm, workdir: Path) -> Path | None:  # helm: jhub_ck8s.helm.Helm
+    """Pull the pinned upstream archive from its repository; None when it cannot be reached."""
+    target = workdir / "pulled"
+    target.mkdir(parents=True, exist_ok=True)
+    result = helm.run(
+        ["pull", UPSTREAM_NAME, "--repo", UPSTREAM_REPOSITORY, "--version", UPSTREAM_VERSION, "-d", str(target)],
+        capture=True,
+    )
+    archive = target / f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz"
+    return archive if result.returncode == 0 and archive.is_file() else None
+
+
+def chart_name(chart: Path) -> str:
+    import yaml
+
+    try:
+        meta = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str(meta.get("name", "")) if isinstance(meta, dict) else ""
+
+
+def has_dependency(chart: Path) -> bool:
+    charts = chart / "charts"
+    return (charts / UPSTREAM_NAME).is_dir() or any(charts.glob(f"{UPSTREAM_NAME}-*.tgz"))
+
+
+def missing_dependency_message() -> str:
+    return (
+        f"error: the upstream chart {UPSTREAM_NAME} {UPSTREAM_VERSION} is not available: "
+        f"{UPSTREAM_REPOSITORY} cannot be reached and no local archive was given; download "
+        f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz where it can be reached (helm pull {UPSTREAM_NAME} "
+        f"--repo {UPSTREAM_REPOSITORY} --version {UPSTREAM_VERSION}) and pass --chart-archive FILE "
+        f"or set {ARCHIVE_ENV}=FILE"
+    )
