@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .errors import EXIT_INPUT, EXIT_INTERNAL, SettingsError, UserError
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    pass
 
 REPORT_ENV = "JHUB_CK8S_REPORT"
 DEBUG_ENV = "JHUB_CK8S_DEBUG"
@@ -68,6 +68,7 @@ def postrender_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("enforce", "warn"), help="enforce (default): policy errors fail; warn: report them and go on")
     parser.add_argument("--disable", metavar="TRANSFORM", action="append", default=[], help="skip a transform by ID, repeatable")
     parser.add_argument("--config", metavar="FILE", help="settings file (YAML)")
+    parser.add_argument("--pin", metavar="LOCK", help="pin every image to its digest in this lock file (from mirror)")
     parser.add_argument("--report", metavar="FILE", help=f"write the JSON report here (default: ${REPORT_ENV})")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings, errors and the summary")
     parser.add_argument("--version", action="version", version=f"jhub-ck8s {__version__}")
@@ -81,6 +82,7 @@ _FLAG_FOR_KEY = {
     "pullSecret": "--pull-secret",
     "mode": "--mode",
     "disable": "--disable",
+    "pin": "--pin",
 }
 
 
@@ -96,6 +98,7 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "pullSecret": args.pull_secret,
         "mode": args.mode,
         "disable": args.disable or None,
+        "pin": args.pin,
     }
     try:
         return read_layer({k: v for k, v in given.items() if v is not None}, "flags")
@@ -196,34 +199,9 @@ exit codes: 0 ok; 1 policy errors (enforce mode) or helm failed; 2 bad input or 
 """
 
 
-def _plugin_root() -> Path:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[1]
-
-
-def _add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bool) -> None:
-    if release_required:
-        parser.add_argument("release", metavar="RELEASE", help="release name")
-    else:
-        parser.add_argument("release", metavar="RELEASE", nargs="?", default="jupyterhub", help="release name (default: jupyterhub)")
-    parser.add_argument("chart", metavar="CHART", nargs="?", help="chart folder (default: the wrapper chart shipped with the plugin)")
-    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE", help="values file, repeatable (as helm)")
-    for flag in ("--set", "--set-string", "--set-file", "--set-json"):
-        parser.add_argument(flag, action="append", default=[], metavar="KEY=VAL", help=f"as helm {flag}, repeatable")
-    parser.add_argument("-n", "--namespace", help="namespace (as helm; inside helm, $HELM_NAMESPACE is used)")
-    parser.add_argument("--kube-context", help="kube context (as helm)")
-    parser.add_argument("--chart-archive", metavar="FILE", help=f"local jupyterhub-4.4.0.tgz for offline use (or ${'JUPYTERHUB_CHART'})")
-    parser.add_argument("--keep-hook-puller", action="store_true", help="Helm 3: keep the hook image-puller although hooks bypass post-renderers")
-    parser.add_argument("--registry", metavar="HOST/PROJECT", help="post-renderer setting: target registry (wins over ck8s.registry)")
-    parser.add_argument("--mode", choices=("enforce", "warn"), help="post-renderer setting: policy mode")
-    parser.add_argument("--config", metavar="FILE", help="post-renderer settings file")
-    parser.add_argument("--report", metavar="FILE", help="also keep the post-renderer's JSON report here")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings, errors and the summary")
-
-
 def main_parser() -> argparse.ArgumentParser:
     from . import __version__
+    from .release import add_chart_arguments
 
     parser = _Parser(
         prog="helm ck8s-jupyter",
@@ -236,7 +214,7 @@ def main_parser() -> argparse.ArgumentParser:
 
     deploy = commands.add_parser("deploy", help="install or upgrade the release", formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait")
-    _add_chart_arguments(deploy, release_required=True)
+    add_chart_arguments(deploy, release_required=True)
     deploy.add_argument("--dry-run", action="store_true", help="render and validate with helm, change nothing (prints the helm command)")
     deploy.add_argument("--atomic", action="store_true", help="roll back on failure (Helm 4: --rollback-on-failure)")
     deploy.add_argument("--wait", action="store_true", help="as helm --wait")
@@ -245,7 +223,7 @@ def main_parser() -> argparse.ArgumentParser:
 
     render = commands.add_parser("render", help="helm template through the post-renderer, to stdout", formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml")
-    _add_chart_arguments(render, release_required=False)
+    add_chart_arguments(render, release_required=False)
 
     init = commands.add_parser("init", help="write a commented starter values file", formatter_class=argparse.RawDescriptionHelpFormatter,
                                epilog="example:\n  helm ck8s-jupyter init values.yaml --registry harbor.example.com/jupyterhub --host jupyter.example.com")
@@ -264,108 +242,30 @@ def main_parser() -> argparse.ArgumentParser:
     setup = commands.add_parser("setup", help="link the post-renderer for Helm 3", formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="example:\n  helm ck8s-jupyter setup --bin-dir ~/.local/bin")
     setup.add_argument("--bin-dir", metavar="DIR", help="folder on PATH for the jhub-ck8s link (default: ~/.local/bin)")
+    for module in _command_modules():
+        module.register(commands)
     return parser
 
 
-def _post_renderer_args(args: argparse.Namespace) -> list[str]:
-    forwarded = ["--quiet"]
-    if args.registry:
-        forwarded.append(f"--registry={args.registry}")
-    if args.mode:
-        forwarded.append(f"--mode={args.mode}")
-    if args.config:
-        forwarded.append(f"--config={os.path.abspath(args.config)}")
-    return forwarded
+def _command_modules() -> list[Any]:
+    """Commands that live in jhub_ck8s/commands/, one module each, with register(subparsers)."""
+    import importlib
+    import pkgutil
 
+    from . import commands
 
-def _print_report(path: Path, quiet: bool) -> dict[str, Any] | None:
-    import json
-
-    from .report import table
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    sys.stderr.write(table(data, changes=not quiet))
-    return data
+    return [
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name)
+    ]
 
 
 def _chart_command(args: argparse.Namespace, *, install: bool) -> int:
-    import shutil
-    import tempfile
-    from pathlib import Path
+    from .release import print_report, run_chart
 
-    from . import chart as charts
-    from .helm import REPORT_ENV as HELM_REPORT_ENV
-    from .helm import Helm, atomic_flag, dry_run_flag, post_renderer_for
-
-    helm = Helm.from_environment()
-    version = helm.version()
-    root = _plugin_root()
-    chart_dir = Path(args.chart) if args.chart else root / charts.WRAPPER_DIR
-    archive = args.chart_archive or os.environ.get(charts.ARCHIVE_ENV)
-    with tempfile.TemporaryDirectory(prefix="ck8s-jupyter-") as tmp:
-        workdir = Path(tmp)
-        is_wrapper = charts.chart_name(chart_dir) == "jupyterhub-ck8s"
-        if archive is None and is_wrapper and not charts.has_dependency(chart_dir):
-            pulled = charts.fetch_upstream(helm, workdir)
-            if pulled is None:
-                sys.stderr.write(charts.missing_dependency_message() + "\n")
-                return EXIT_INPUT
-            archive = str(pulled)
-        chart_path = charts.prepare(chart_dir, Path(archive) if archive else None, workdir)
-        report_file = workdir / "report.json"
-        renderer = post_renderer_for(helm, version, root / "bin" / "jhub-ck8s", workdir, _post_renderer_args(args))
-        command = ["upgrade", "--install", args.release, str(chart_path)] if install else ["template", args.release, str(chart_path)]
-        for values_file in args.values:
-            command += ["-f", values_file]
-        for flag in ("set", "set_string", "set_file", "set_json"):
-            for value in getattr(args, flag):
-                command += ["--" + flag.replace("_", "-"), value]
-        if version.major < 4 and not args.keep_hook_puller:
-            # Helm 3 never shows hooks to a post-renderer: the hook image-puller would keep
-            # upstream images and unhardened pods, so it is switched off (the continuous
-            # puller, which is post-rendered, still pre-pulls user images).
-            key = "jupyterhub.prePuller.hook.enabled" if is_wrapper else "prePuller.hook.enabled"
-            command += ["--set", f"{key}=false"]
-            sys.stderr.write(
-                f"ck8s-jupyter: Helm {version.text} does not post-render hooks, so {key}=false "
-                "(use --keep-hook-puller to keep it)\n"
-            )
-        if args.namespace:
-            command += ["--namespace", args.namespace]
-        if args.kube_context:
-            command += ["--kube-context", args.kube_context]
-        if install:
-            if args.dry_run:
-                command.append(dry_run_flag(version))
-            if args.atomic:
-                command.append(atomic_flag(version))
-            if args.wait:
-                command.append("--wait")
-            if args.timeout:
-                command += ["--timeout", args.timeout]
-            if args.create_namespace:
-                command.append("--create-namespace")
-        command += list(renderer.args)
-        if install:
-            sys.stderr.write("ck8s-jupyter: running helm " + " ".join(_quote(c) for c in command) + "\n")
-        result = helm.run(command, extra_env={**renderer.env, HELM_REPORT_ENV: str(report_file)})
-        report = _print_report(report_file, args.quiet)
-        if args.report and report_file.exists():
-            shutil.copyfile(report_file, args.report)
-    if report is not None and report.get("exitCode"):
-        return int(report["exitCode"])
-    if result.returncode != 0 and report is None:
-        sys.stderr.write("ck8s-jupyter: helm failed before the post-renderer ran (see helm's message above)\n")
-    return 1 if result.returncode else 0
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
+    outcome = run_chart(args, install=install)
+    print_report(outcome.report, args.quiet)
+    return outcome.exit_code
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -401,7 +301,9 @@ def _import_values(args: argparse.Namespace) -> int:
 def _setup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    target = _plugin_root() / "bin" / "jhub-ck8s"
+    from .release import plugin_root
+
+    target = plugin_root() / "bin" / "jhub-ck8s"
     bin_dir = Path(args.bin_dir).expanduser() if args.bin_dir else Path.home() / ".local" / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     link = bin_dir / "jhub-ck8s"
@@ -430,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in ("deploy", "render"):
             return _chart_command(args, install=args.command == "deploy")
-        handler = {"init": _init, "import-values": _import_values, "setup": _setup}[args.command]
+        builtin = {"init": _init, "import-values": _import_values, "setup": _setup}
+        handler = builtin.get(args.command) or args.handler
         return handler(args)
     except UserError as exc:
         message = str(exc)

@@ -117,6 +117,7 @@ class Settings:
     network_policy: bool = True
     patches: tuple[Patch, ...] = ()
     report: str | None = None
+    pin: str | None = None  # path of an image lock file: pin every image to its mirrored digest
 
     @property
     def enforce(self) -> bool:
@@ -360,6 +361,7 @@ _READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "networkPolicy": ("network_policy", _bool),
     "patches": ("patches", _patches),
     "report": ("report", _str),
+    "pin": ("pin", _str),
 }
 SETTING_KEYS = tuple(_READERS)
 

@@ -208,3 +208,41 @@ def test_not_utf8_input():
     proc = subprocess.run([sys.executable, str(REPO / "postrender.py")], input=b"kind: \xff\n", capture_output=True, check=False)
     assert proc.returncode == 2 and proc.stdout == b""
     assert "stdin: not UTF-8 text" in proc.stderr.decode()
+
+
+def _lock_for(text: str, tmp_path, skip: str = "") -> str:
+    from jhub_ck8s.imageref import Relocator
+    from jhub_ck8s.lock import ImageLock, LockEntry
+
+    relocator = Relocator(REGISTRY)
+    pods, runtime = _images(text)
+    entries = []
+    for i, image in enumerate(sorted(set(pods + runtime))):
+        ref = __import__("jhub_ck8s.imageref", fromlist=["parse"]).parse(image)
+        if (skip and skip in image) or ref.digest:
+            continue
+        dest = relocator.relocate(ref, image).destination
+        entries.append(LockEntry(ref.normalized, f"sha256:{i:064x}", dest.normalized))
+    path = tmp_path / "images.lock.yaml"
+    path.write_text(ImageLock(tuple(entries)).to_yaml())
+    return str(path)
+
+
+def test_pin_uses_the_digests_from_the_lock(tmp_path):
+    lock = _lock_for(SMALL, tmp_path)
+    result = run_postrender(["--registry", REGISTRY, f"--pin={lock}", *IMAGES_ONLY], SMALL)
+    assert result.returncode == 0, result.stderr.decode()
+    pods, runtime = _images(result.stdout.decode())
+    assert all("@sha256:" in image and image.startswith(REGISTRY + "/") for image in pods + runtime), pods + runtime
+    assert "harbor.example.com/jupyterhub/library/traefik:v3.6.12@sha256:" in result.stdout.decode()
+    again = run_postrender(["--registry", REGISTRY, f"--pin={lock}", *IMAGES_ONLY], result.stdout.decode())
+    assert again.stdout == result.stdout
+
+
+def test_pin_refuses_an_image_the_lock_does_not_list(tmp_path):
+    lock = _lock_for(SMALL, tmp_path, skip="traefik")
+    result = run_postrender(["--registry", REGISTRY, f"--pin={lock}", *IMAGES_ONLY], SMALL)
+    assert result.returncode == 1 and result.stdout == b""
+    assert "container traefik: image 'traefik:v3.6.12' is not in the lock file" in result.stderr.decode()
+    missing = run_postrender(["--registry", REGISTRY, "--pin=/nonexistent.lock.yaml"], SMALL)
+    assert missing.returncode == 2 and "lock file /nonexistent.lock.yaml: cannot read it" in missing.stderr.decode()

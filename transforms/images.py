@@ -15,7 +15,10 @@ Guarantees:
 * each rewritten object records its original references in the annotation
   ``jhub-ck8s.io/original-images`` (JSON, container name -> reference);
 * a reference that is not pinned (no tag, or ``:latest``) is an error (rule
-  ``disallowed-tag``); one that cannot be parsed is an error (rule ``image-reference``).
+  ``disallowed-tag``); one that cannot be parsed is an error (rule ``image-reference``);
+* with ``pin`` (a lock file written by ``mirror``), every image gets the digest it was
+  mirrored with (``...:4.4.0@sha256:...``); an image the lock does not list is an error
+  (rule ``image-not-locked``).
 
 Before (``registry: harbor.example.com/jupyterhub``)::
 
@@ -34,11 +37,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from jhub_ck8s.hubconfig import VALUES_KEY, image_slots
-from jhub_ck8s.imageref import ImageRefError, Relocator, parse
+from jhub_ck8s.imageref import ImageRef, ImageRefError, Relocator, parse
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.lock import ImageLock
     from jhub_ck8s.settings import Settings
     from jhub_ck8s.stream import Document, Stream
 
@@ -48,7 +52,7 @@ _PIN_FIX = "pin the image to a version tag or a digest in the chart values that 
 
 
 def _relocate(
-    text: object, relocator: Relocator, doc: Document, where: str, *, secret: bool
+    text: object, relocator: Relocator, lock: ImageLock | None, doc: Document, where: str, *, secret: bool
 ) -> tuple[str | None, Finding | None]:
     """New reference (or None to leave it) and a problem, if any.
 
@@ -68,13 +72,28 @@ def _relocate(
         problem = Finding(
             ID, ERROR, f"image{shown} {why}; the platform rejects it", doc, where, _PIN_FIX, "disallowed-tag"
         )
-    relocation = relocator.relocate(ref, text)
-    if relocation.destination is None:
-        return None, problem
-    return relocation.destination.normalized, problem
+    destination = relocator.relocate(ref, text).destination
+    if lock is not None and not ref.digest:
+        pinned = _pin(ref, destination, lock)
+        if pinned is None:
+            return None, problem or Finding(
+                ID, ERROR, f"image{shown} is not in the lock file, so it cannot be pinned", doc, where,
+                "run helm ck8s-jupyter mirror again so the lock file lists it", "image-not-locked",
+            )
+        return pinned.normalized, problem
+    return (destination.normalized if destination else None), problem
 
 
-def _pod_specs(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
+def _pin(ref: ImageRef, destination: ImageRef | None, lock: ImageLock) -> ImageRef | None:
+    """The destination with the digest recorded at mirror time (looked up by source or destination)."""
+    entry = lock.by_source().get(ref.normalized) or lock.by_destination().get(ref.normalized)
+    if entry is None:
+        return None
+    target = destination or ref
+    return ImageRef(target.registry, target.repository, target.tag, entry.digest)
+
+
+def _pod_specs(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> Iterator[Finding]:
     for doc in stream.live():
         spec = pod_spec(doc.obj)
         if spec is None:
@@ -82,7 +101,7 @@ def _pod_specs(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
         originals: dict[str, str] = {}
         for ref in containers(spec):
             image = ref.container.get("image")
-            new, problem = _relocate(image, relocator, doc, ref.where, secret=False)
+            new, problem = _relocate(image, relocator, lock, doc, ref.where, secret=False)
             if problem:
                 problem.container = ref.name
                 yield problem
@@ -105,7 +124,7 @@ def _pod_specs(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
             )
 
 
-def _hub_config(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
+def _hub_config(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> Iterator[Finding]:
     hub = stream.hub()
     if hub is None:
         return
@@ -114,7 +133,7 @@ def _hub_config(stream: Stream, relocator: Relocator) -> Iterator[Finding]:
         if text is None:
             continue
         where = f"{VALUES_KEY}: {slot.path}"
-        new, problem = _relocate(text, relocator, hub.document, where, secret=True)
+        new, problem = _relocate(text, relocator, lock, hub.document, where, secret=True)
         if problem:
             yield problem
         if new is not None and new != text:
@@ -134,5 +153,10 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
             fix="set registry (--registry harbor.example.com/PROJECT, or ck8s.registry in the wrapper chart)",
             rule="no-registry",
         )
-    yield from _pod_specs(stream, relocator)
-    yield from _hub_config(stream, relocator)
+    lock = None
+    if settings.pin:
+        from jhub_ck8s.lock import load
+
+        lock = load(settings.pin)
+    yield from _pod_specs(stream, relocator, lock)
+    yield from _hub_config(stream, relocator, lock)
