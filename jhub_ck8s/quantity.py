@@ -1,0 +1,63 @@
+"""Kubernetes resource quantities (``10m``, ``0.5``, ``512Mi``, ``1e3``) as exact numbers.
+
+Guarantees: ``parse`` accepts exactly the grammar of ``k8s.io/apimachinery``'s
+``resource.Quantity`` (sign, digits with optional fraction, then one binary-SI suffix
+``Ki..Ei``, decimal-SI suffix ``n u m k M G T P E`` or exponent ``e3``/``E-2``) and
+returns the value as a ``Fraction`` in base units (cores, bytes), so quantities compare
+exactly: ``parse("1Gi") > parse("1G")``, ``parse("500m") == parse("0.5")``. YAML
+numbers (``cpu: 1``, ``cpu: 0.5``) are accepted as their text. Anything else raises
+``QuantityError`` (a ``ValueError``) that quotes the bad text and shows valid examples.
+
+Example::
+
+    >>> parse("512Mi")
+    Fraction(536870912, 1)
+    >>> parse("10m")
+    Fraction(1, 100)
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+__all__ = ["QuantityError", "parse", "try_parse"]
+
+_BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+# "1E" is exa, "1E3" is an exponent: the exponent branch needs digits, so try it first.
+_QUANTITY = re.compile(
+    r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+    r"(?:(?P<exponent>[eE][+-]?\d+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)\Z"
+)
+_EXAMPLES = "expected a Kubernetes quantity such as 500m, 0.5, 1, 512Mi, 1Gi or 1e3"
+
+
+class QuantityError(ValueError):
+    """A value that is not a Kubernetes quantity."""
+
+
+def parse(value: object) -> Fraction:
+    """The quantity's exact value in base units; QuantityError if it is not a quantity."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise QuantityError(f"{value!r} is not a quantity: {_EXAMPLES}")
+    # repr of a float is its shortest exact-enough text ("0.5", "1e-05"), as YAML wrote it
+    text = repr(value) if isinstance(value, float) else str(value)
+    match = _QUANTITY.match(text.strip()) if text == text.strip() else None
+    if match is None:
+        raise QuantityError(f"{text!r} is not a quantity: {_EXAMPLES}")
+    number = Fraction(match.group("number"))
+    if match.group("exponent"):
+        return number * Fraction(10) ** int(match.group("exponent")[1:])
+    suffix = match.group("suffix") or ""
+    if suffix in _BINARY:
+        return number * 1024 ** _BINARY[suffix]
+    return number * Fraction(10) ** _DECIMAL[suffix]
+
+
+def try_parse(value: object) -> Fraction | None:
+    """Like ``parse``, but None instead of an exception."""
+    try:
+        return parse(value)
+    except QuantityError:
+        return None
