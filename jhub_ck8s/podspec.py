@@ -6,7 +6,7 @@ transform does to it. Adding a pod-bearing kind is one line in ``POD_SPEC_PATHS`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,3 +86,45 @@ def containers(spec: dict[str, Any], fields: tuple[str, ...] = tuple(CONTAINER_L
             for index, container in enumerate(items):
                 if isinstance(container, dict):
                     yield ContainerRef(field_name, index, container)
+
+
+def selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """True when a LabelSelector (matchLabels + matchExpressions) selects these labels.
+
+    An empty selector selects everything; a missing (None) or malformed one nothing.
+    """
+    if not isinstance(selector, Mapping):
+        return False
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(match_labels, Mapping) or not isinstance(expressions, list):
+        return False
+    if any(k not in labels or str(labels[k]) != str(v) for k, v in match_labels.items()):
+        return False
+    for expression in expressions:
+        if not isinstance(expression, Mapping):
+            return False
+        key, operator = expression.get("key"), expression.get("operator")
+        values = {str(v) for v in expression.get("values") or []}
+        present = key in labels
+        if operator == "In":
+            ok = present and str(labels[key]) in values
+        elif operator == "NotIn":
+            ok = not present or str(labels[key]) not in values
+        elif operator == "Exists":
+            ok = present
+        elif operator == "DoesNotExist":
+            ok = not present
+        else:
+            return False
+        if not ok:
+            return False
+    return True
+
+
+def pod_labels(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The labels of the pods a workload creates, or None for kinds that create no pods."""
+    if obj.get("kind") not in WORKLOAD_KINDS or obj.get("kind") == "PodTemplate":
+        return None
+    labels = (pod_metadata(obj) or {}).get("labels")
+    return dict(labels) if isinstance(labels, Mapping) else {}

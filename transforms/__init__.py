@@ -15,7 +15,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import images, patches, pull_secret
+from . import (
+    cluster_scoped,
+    images,
+    load_balancer,
+    min_replicas,
+    network_policy,
+    patches,
+    pdb,
+    privileged_init,
+    pull_secret,
+    resources,
+    security_context,
+    user_pods,
+)
 
 # Order matters: images are relocated before anything reads them; privileged init
 # containers go before security contexts are filled; user patches run last.
@@ -24,6 +37,15 @@ from . import images, patches, pull_secret
 _MODULES: tuple[ModuleType, ...] = (
     images,
     pull_secret,
+    privileged_init,
+    security_context,
+    resources,
+    user_pods,
+    load_balancer,
+    pdb,
+    min_replicas,
+    cluster_scoped,
+    network_policy,
     patches,
 )
 
