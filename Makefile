@@ -1,9 +1,13 @@
 # jhub-ck8s: tool installation, tests and lint.
 #
+#   make demo          setup, then render examples/values.yaml through the wrapper chart and the
+#                      post-renderer, validate with kubeconform and print the report
+#                      (offline: JUPYTERHUB_CHART=/path/to/jupyterhub-4.4.0.tgz)
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
 #   make test          setup, then pytest and ruff
 #   make lint          ruff check .
+#   make bench         setup, then the performance benchmark (bench/bench.py; BIG=1 adds kustomize at 10,000 docs)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
 #
@@ -38,13 +42,16 @@ export KUBECONFORM_SCHEMA_LOCATION
 VENV_STAMP := $(VENV)/.jhub-ck8s-installed
 TOOLSETUP  := $(PYTHON) tools/toolsetup.py
 
-.PHONY: help setup setup-debian venv kubeconform helm helm3 helm4 schemas test lint \
-        check-tools clean
+.PHONY: help demo setup setup-debian venv kubeconform kustomize helm helm3 helm4 schemas test lint \
+        bench check-tools clean
 
 help:
 	@sed -n 's/^#   make /make /p' $(firstword $(MAKEFILE_LIST))
 
-setup: setup-debian venv kubeconform helm schemas
+demo: setup
+	@bash tools/demo.sh
+
+setup: setup-debian venv kubeconform helm schemas kustomize
 
 setup-debian:
 	@bash tools/setup-debian.sh $(DEBIAN_PACKAGES)
@@ -66,6 +73,11 @@ $(VENV_STAMP): pyproject.toml | $(VPY)
 kubeconform:
 	@bash tools/install-kubeconform.sh $(TOOLS) $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION) \
 	    '$(strip $(KUBECONFORM_MODSUMS))' '$(KUBECONFORM_BIN_GO)' $(KUBECONFORM_BIN_SHA256)
+
+# --- kustomize (the benchmark's baseline post-renderer) ---------------------------
+kustomize:
+	@bash tools/install-kustomize.sh $(TOOLS) $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION) \
+	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256)
 
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4
@@ -98,6 +110,11 @@ test: setup
 
 lint: venv
 	$(RUFF_CHECK)
+
+# --- benchmark (not part of `make test`; measures, never fails on a missed goal) ---
+BIG ?=
+bench: setup
+	$(VPY) bench/bench.py $(if $(filter 1 yes true,$(BIG)),--big)
 
 check-tools: setup
 	@$(BIN)/helm3 version --short

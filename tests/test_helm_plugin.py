@@ -275,3 +275,25 @@ def test_no_v1_manifest_where_helm3_reads(helm, plugin_source):
     for line in (plugin_source / "plugin.yaml").read_text().splitlines():
         assert not line.startswith("apiVersion:")
     assert "type: postrenderer/v1" in (plugin_source / "helm-postrenderer" / "plugin.yaml").read_text()
+
+
+@pytest.mark.parametrize("major", ["helm3", "helm4"])
+def test_make_demo_end_to_end_with_a_local_archive(major, standin_archive, tmp_path, wheelhouse):
+    """The README's first command, with the stand-in as the offline archive."""
+    helm = _helm_env(major, tmp_path, wheelhouse)
+    env = {**helm.env, "PATH": f"{REPO / '.venv' / 'bin'}:{helm.env['PATH']}", "DEMO_HELM": major, "JUPYTERHUB_CHART": str(standin_archive)}
+    env.pop("HELM_PLUGINS")
+    result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Invalid: 0, Errors: 0, Skipped: 0") == 3 or result.stdout.count("Invalid: 0, Errors: 0, Skipped: 0") == 3
+    assert "jhub-ck8s: " in result.stderr and "0 errors" in result.stderr
+
+
+def test_make_demo_offline_without_archive_is_one_line(tmp_path, wheelhouse):
+    helm = _helm_env("helm4", tmp_path, wheelhouse)
+    env = {**helm.env, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    env.pop("JUPYTERHUB_CHART", None)
+    result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False, cwd=REPO)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "pass --chart-archive FILE or set JUPYTERHUB_CHART=FILE" in errors[0]
