@@ -417,11 +417,20 @@ def test_z2jh_user_pods_pass_restricted_after_post_rendering(render):
     path = Z2JH / "post-render-input" / "helm3" / f"{render}.yaml"
     if not path.exists():
         pytest.skip(Z2JH_MISSING)
-    result = run(path.read_text(), flag_layer=read_layer({"mode": "warn"}, "test"))
+    registry = "harbor.example.com/jupyterhub"
+    result = run(path.read_text(), flag_layer=read_layer({"mode": "warn", "registry": registry}, "test"))
     assert result.exit_code == 0, result.report.table()
     assert not [f for f in result.report.findings if f.transform == "user-pods" and f.rule]
     hub = find(parse(result.output))
-    _assert_restricted_user_pods(_rebuild(hub.values), fs_group=100)
+    pods = _rebuild(hub.values)
+    _assert_restricted_user_pods(pods, fs_group=100)
+    for user_pod in pods:
+        spec = user_pod.pod["spec"]
+        for container in (spec.get("initContainers") or []) + spec["containers"]:
+            where = f"{user_pod.label} {container['name']}"
+            assert container["image"].startswith(registry + "/"), where
+            for part in ("requests", "limits"):
+                assert set((container.get("resources") or {}).get(part) or {}) >= {"cpu", "memory"}, where
 
 
 def test_z2jh_user_pods_fail_restricted_before_post_rendering():
