@@ -1,0 +1,148 @@
+"""``helm ck8s-jupyter images``: every image the release needs, where it is used, where it goes.
+
+Reads a rendered stream (``--from FILE|-``) or renders the wrapper chart with the
+user's chart arguments (no post-renderer: the images are listed as the chart wrote
+them), then prints ``inventory.collect``'s list as a table, JSON, or an image lock
+(digests resolved at the source with ``skopeo inspect``: that form needs registry access).
+
+Also holds the flag helpers ``mirror`` shares, so both commands read the same list
+the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from .. import inventory
+from ..errors import EXIT_POLICY, UserError
+from ..release import add_chart_arguments, run_chart
+from ..settings import load_file, read_layer
+
+EPILOG = """\
+examples:
+  helm ck8s-jupyter images -f values.yaml --chart-archive jupyterhub-4.4.0.tgz
+  helm template jhub wrapper-chart/ -f values.yaml | helm ck8s-jupyter images --from - --output json
+  helm ck8s-jupyter images --from release.yaml --registry harbor.example.com/jupyterhub --output lock > images.lock.yaml
+
+Runtime images (the ones the hub hands KubeSpawner) are read from Secret/hub and shown
+by key path; no other content of that Secret is ever printed. --output lock resolves
+each digest with skopeo inspect, so it needs access to the source registries.
+"""
+
+
+class HelmFailed(UserError):
+    exit_code = EXIT_POLICY
+
+
+def _tls(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Chart arguments (as render) plus ``--from`` a rendered stream."""
+    add_chart_arguments(parser, release_required=False)
+    parser.add_argument("--from", dest="from_file", metavar="FILE", help="read a rendered stream (helm template output) from FILE, or - for stdin, instead of rendering")
+
+
+def add_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """Registry access flags, named as skopeo names them."""
+    parser.add_argument("--src-creds", metavar="USER:PASS", help="source registry credentials (or $JHUB_CK8S_SRC_CREDS); never printed")
+    parser.add_argument("--dest-creds", metavar="USER:PASS", help="Harbor credentials (or $JHUB_CK8S_DEST_CREDS); never printed")
+    parser.add_argument("--authfile", metavar="FILE", help="containers auth file for both sides (default: skopeo's, or $REGISTRY_AUTH_FILE)")
+    parser.add_argument("--src-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the source (--src-tls-verify=false for a plain-HTTP registry)")
+    parser.add_argument("--dest-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the destination (--dest-tls-verify=false for a plain-HTTP registry)")
+
+
+def access(args: argparse.Namespace, side: str) -> Any:  # -> mirror.Access
+    from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, Credentials
+
+    flag, env = ("--src-creds", SRC_CREDS_ENV) if side == "src" else ("--dest-creds", DEST_CREDS_ENV)
+    text = getattr(args, f"{side}_creds") or os.environ.get(env)
+    origin = flag if getattr(args, f"{side}_creds") else f"${env}"
+    creds = Credentials.parse(text, origin) if text else None
+    return Access(creds, args.authfile, getattr(args, f"{side}_tls_verify"))
+
+
+def _read_stream(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UserError(f"--from {path}: cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"--from {path}: not UTF-8 text") from None
+
+
+def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
+    """The inventory of the stream given by ``--from`` or rendered from the chart arguments."""
+    from ..stream import parse
+
+    if args.from_file:
+        rendering = [flag for flag, given in (("CHART", args.chart), ("-f", args.values), ("--set", args.set), ("--set-string", args.set_string), ("--set-file", args.set_file), ("--set-json", args.set_json)) if given]
+        if rendering:
+            raise UserError(f"--from reads a rendered stream; it cannot be combined with {', '.join(rendering)}")
+        text = _read_stream(args.from_file)
+    else:
+        outcome = run_chart(args, capture=True, post_render=False)
+        if outcome.returncode != 0:
+            raise HelmFailed("helm template failed (see helm's message above)")
+        text = outcome.stdout
+    documents = parse(text)
+    file_layer = load_file(args.config) if args.config else {}
+    flag_layer = read_layer({"registry": args.registry}, "--registry") if args.registry else {}
+    return inventory.collect(documents, inventory.settings_for(documents, file_layer, flag_layer))
+
+
+def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> Any:  # -> lock.ImageLock
+    """An ImageLock with every source digest resolved by skopeo (needs registry access)."""
+    from ..lock import LockEntry, merge
+    from ..mirror import Mirror, MirrorOptions, Skopeo
+
+    mirror = Mirror(Skopeo.from_environment(), MirrorOptions(access(args, "src"), access(args, "dest"), retries=args.retries))
+    entries = []
+    for image in inv.images:
+        side = "destination" if image.status == inventory.IN_TARGET else "source"
+        manifest = mirror.resolve(image.source, mirror.options.dest if side == "destination" else mirror.options.src, side)
+        destination = image.destination or image.source
+        entries.append(LockEntry(image.source.normalized, manifest.digest, destination.normalized))
+    return merge(None, entries)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "images",
+        help="list every image the release needs (pod specs and the hub's runtime images)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    add_source_arguments(parser)
+    parser.add_argument("-o", "--output", choices=("table", "json", "lock"), default="table", help="table (default), json, or lock (an ImageLock; resolves digests with skopeo, needs registry access)")
+    add_access_arguments(parser)
+    parser.add_argument("--retries", type=int, default=3, metavar="N", help="--output lock: retries on transient registry errors (default 3)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    inv = load_inventory(args)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(inv.to_json(), indent=2) + "\n")
+    elif args.output == "lock":
+        sys.stdout.write(lock_for(inv, args).to_yaml())
+    else:
+        sys.stdout.write(inventory.table(inv))
+        if not inv.settings.registry and not inv.settings.registry_map:
+            sys.stderr.write("ck8s-jupyter: no target registry is configured (--registry HOST/PROJECT or ck8s.registry): destinations are not known\n")
+    unpinned = [image.source.normalized for image in inv.images if not image.source.pinned]
+    if unpinned:
+        sys.stderr.write(f"ck8s-jupyter: warning: not pinned to a version (the platform rejects them): {', '.join(unpinned)}\n")
+    return 0

@@ -1,0 +1,440 @@
+"""``mirror`` against two real registries on 127.0.0.1 ("upstream" open, "harbor" with basic auth).
+
+The registries, the test images (built offline with umoci, one multi-architecture index)
+and the pushes are set up once per module and stopped in its finalizer. Every test that
+writes to "harbor" uses its own project path, so the tests do not depend on each other's
+order. Without docker-registry, skopeo, umoci or htpasswd the registry tests skip and say
+which is missing; the tests of the library with a fake skopeo always run.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import pytest
+import yaml
+from conftest import FIXTURES, REPO, run_postrender
+from registry_fixtures import (
+    PASSWORD,
+    USER,
+    Layout,
+    Registry,
+    build_images,
+    free_port,
+    inspect_raw,
+    push,
+    sha256,
+    skip_reason,
+    start_registry,
+)
+
+from jhub_ck8s import hubconfig
+from jhub_ck8s import lock as locks
+from jhub_ck8s.imageref import parse as parse_ref
+from jhub_ck8s.inventory import MOVE, InventoryImage, Usage
+from jhub_ck8s.mirror import (
+    AUTH,
+    MISSING,
+    TRANSIENT,
+    UNREACHABLE,
+    Access,
+    Credentials,
+    Mirror,
+    MirrorOptions,
+    Skopeo,
+    classify,
+)
+from jhub_ck8s.podspec import containers, pod_spec
+from jhub_ck8s.stream import parse
+
+# repository:tag in "upstream" -> layout tag pushed there
+UPSTREAM_IMAGES = {
+    "jupyterhub/k8s-hub:4.4.0": "amd",
+    "jupyterhub/configurable-http-proxy:5.2.0": "other",
+    "jupyterhub/k8s-image-awaiter:4.4.0": "amd",
+    "jupyterhub/k8s-network-tools:4.4.0": "other",
+    "jupyterhub/k8s-singleuser-sample:4.4.0": "multi",
+    "jupyter/scipy-notebook:2025-06-30": "amd",
+    "jupyter/r-notebook:2025-06-30": "other",
+    "example/user-sidecar:1.2.3": "arm",
+    "library/pause:3.10.1": "amd",
+}
+MULTI = "jupyterhub/k8s-singleuser-sample:4.4.0"
+
+
+@dataclass
+class World:
+    upstream: Registry
+    harbor: Registry
+    layout: Layout
+    stream: Path
+    folder: Path
+
+    def project(self) -> str:
+        return f"{self.harbor.host}/p{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("registries")
+    started: list[Registry] = []
+    try:
+        upstream = start_registry(folder / "upstream", "upstream")
+        started.append(upstream)
+        harbor = start_registry(folder / "harbor", "harbor", auth=(USER, PASSWORD))
+        started.append(harbor)
+        layout = build_images(folder / "images")
+        for repository, tag in UPSTREAM_IMAGES.items():
+            push(layout, tag, f"{upstream.host}/{repository}")
+        hub_values = Template((FIXTURES / "mirror-hub-values.yaml").read_text()).substitute(upstream=upstream.host)
+        stream = Template((FIXTURES / "mirror-release.yaml").read_text()).substitute(
+            upstream=upstream.host, hub_values_b64=base64.b64encode(hub_values.encode()).decode()
+        )
+        path = folder / "release.yaml"
+        path.write_text(stream)
+        yield World(upstream, harbor, layout, path, folder)
+    finally:
+        for registry in started:
+            registry.stop()
+
+
+def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Isolated from the user's own registry logins."""
+    env = {**os.environ, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(tmp_path / "no-auth.json")}
+    env.pop("JHUB_CK8S_SRC_CREDS", None)
+    env.pop("JHUB_CK8S_DEST_CREDS", None)
+    env.update(extra)
+    return env
+
+
+def mirror_args(world: World, target: str, lock: Path, *extra: str, stream: Path | None = None) -> list[str]:
+    return [
+        sys.executable, "-m", "jhub_ck8s.cli", "mirror",
+        "--from", str(stream or world.stream), "--registry", target,
+        "--src-tls-verify=false", "--dest-tls-verify=false", "--lock", str(lock), *extra,
+    ]
+
+
+def run_mirror(world: World, target: str, lock: Path, *extra: str, tmp_path: Path, stream: Path | None = None,
+               env: dict[str, str] | None = None, creds: bool = True) -> subprocess.CompletedProcess:
+    environment = env_for(tmp_path, **({"JHUB_CK8S_DEST_CREDS": f"{USER}:{PASSWORD}"} if creds else {}))
+    environment.update(env or {})
+    return subprocess.run(
+        mirror_args(world, target, lock, *extra, stream=stream),
+        capture_output=True, text=True, cwd=REPO, env=environment, check=False, timeout=300,
+    )
+
+
+def one_image_stream(folder: Path, image: str) -> Path:
+    path = folder / f"one-{uuid.uuid4().hex[:6]}.yaml"
+    path.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
+        "  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n"
+        f"    spec:\n      containers:\n        - name: app\n          image: {image}\n"
+    )
+    return path
+
+
+def harbor_raw(reference: str) -> bytes | None:
+    return inspect_raw(reference, creds=(USER, PASSWORD))
+
+
+def upstream_digest(world: World, repository: str) -> str:
+    return world.layout.digests[UPSTREAM_IMAGES[repository]]
+
+
+@pytest.fixture(scope="module")
+def mirrored(world, tmp_path_factory):
+    """One complete mirror run into its own project, shared by the read-only checks."""
+    tmp = tmp_path_factory.mktemp("mirrored")
+    target = world.project()
+    lock = tmp / "images.lock.yaml"
+    result = run_mirror(world, target, lock, tmp_path=tmp)
+    return target, lock, result, tmp
+
+
+# --- the full run --------------------------------------------------------------------------
+
+
+def test_mirror_copies_the_full_list_and_writes_the_lock(world, mirrored):
+    target, lock, result, _ = mirrored
+    assert result.returncode == 0, result.stderr
+    assert f"{len(UPSTREAM_IMAGES)} images: {len(UPSTREAM_IMAGES)} copied, 0 already present" in result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("mirror: [")]
+    assert len(progress) == len(UPSTREAM_IMAGES)
+    assert all(line.endswith("s)") and (" B, " in line or " kB, " in line) for line in progress), progress
+    entries = locks.load(str(lock)).by_source()
+    assert len(entries) == len(UPSTREAM_IMAGES)
+    for repository in UPSTREAM_IMAGES:
+        entry = entries[f"{world.upstream.host}/{repository}"]
+        assert entry.destination == f"{target}/{repository}"
+        assert entry.digest == upstream_digest(world, repository)
+        raw = harbor_raw(entry.destination)
+        assert raw is not None and sha256(raw) == entry.digest
+
+
+def test_multi_arch_index_arrives_whole(world, mirrored):
+    target, _, result, _ = mirrored
+    assert result.returncode == 0, result.stderr
+    raw = harbor_raw(f"{target}/{MULTI}")
+    assert raw is not None
+    assert sha256(raw) == world.layout.digests["multi"] == sha256(inspect_raw(f"{world.upstream.host}/{MULTI}"))
+    index = json.loads(raw)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
+    name = f"{target}/{MULTI.split(':')[0]}"
+    for manifest in index["manifests"]:
+        child = harbor_raw(f"{name}@{manifest['digest']}")
+        assert child is not None and sha256(child) == manifest["digest"]
+
+
+def test_rerun_skips_everything(world, mirrored):
+    target, lock, first, tmp = mirrored
+    assert first.returncode == 0, first.stderr
+    before = lock.read_text()
+    again = run_mirror(world, target, lock, tmp_path=tmp)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(UPSTREAM_IMAGES)} images: 0 copied, {len(UPSTREAM_IMAGES)} already present" in again.stderr
+    assert lock.read_text() == before
+
+
+def test_verify_after_mirroring_passes(world, mirrored):
+    target, lock, first, tmp = mirrored
+    assert first.returncode == 0, first.stderr
+    result = run_mirror(world, target, lock, "--verify", tmp_path=tmp)
+    assert result.returncode == 0, result.stderr
+    assert "verify ok" in result.stderr and "lock file's digests" in result.stderr
+
+
+def test_pinned_post_render_references_digests_that_exist_in_harbor(world, mirrored):
+    target, lock, first, _ = mirrored
+    assert first.returncode == 0, first.stderr
+    rendered = run_postrender(["--registry", target, "--pin", str(lock), "--mode", "warn", "--quiet"], world.stream.read_text())
+    assert rendered.returncode == 0, rendered.stderr.decode()
+    documents = parse(rendered.stdout.decode())
+    references = [c.container["image"] for d in documents if pod_spec(d.obj) for c in containers(pod_spec(d.obj))]
+    hub = hubconfig.find(documents)
+    references += [slot.get() for slot in hubconfig.image_slots(hub.values) if slot.get()]
+    assert len(references) >= len(UPSTREAM_IMAGES)
+    for text in references:
+        ref = parse_ref(text)
+        assert ref.digest and ref.name.startswith(target + "/"), text
+        raw = harbor_raw(f"{ref.name}@{ref.digest}")
+        assert raw is not None and sha256(raw) == ref.digest, text
+
+
+def test_images_lock_output_resolves_the_same_digests(world, mirrored, tmp_path):
+    target, lock, first, _ = mirrored
+    assert first.returncode == 0, first.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "jhub_ck8s.cli", "images", "--from", str(world.stream), "--registry", target,
+         "--output", "lock", "--src-tls-verify=false"],
+        capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    printed = tmp_path / "printed.lock.yaml"
+    printed.write_text(result.stdout)
+    assert locks.load(str(printed)) == locks.load(str(lock))
+
+
+# --- before, interrupted, failures -----------------------------------------------------------
+
+
+def test_verify_before_mirroring_lists_the_missing(world, tmp_path):
+    target = world.project()
+    result = run_mirror(world, target, tmp_path / "images.lock.yaml", "--verify", tmp_path=tmp_path)
+    assert result.returncode == 1
+    missing = [line for line in result.stderr.splitlines() if line.startswith("mirror: missing ")]
+    assert sorted(line.split()[2].rstrip(":") for line in missing) == sorted(f"{target}/{r}" for r in UPSTREAM_IMAGES)
+    assert f"{len(UPSTREAM_IMAGES)} of {len(UPSTREAM_IMAGES)} images are not in place" in result.stderr
+
+
+def test_interrupted_run_then_rerun_completes(world, tmp_path):
+    """A slow skopeo (sleeps before each copy) so the run can be killed after the first image."""
+    real = shutil.which("skopeo")
+    slow = tmp_path / "slow-skopeo"
+    slow.write_text(f'#!/bin/sh\nif [ "$1" = copy ]; then sleep 1; fi\nexec {real} "$@"\n')
+    slow.chmod(0o755)
+    target = world.project()
+    lock = tmp_path / "images.lock.yaml"
+    environment = env_for(tmp_path, JHUB_CK8S_DEST_CREDS=f"{USER}:{PASSWORD}", JHUB_CK8S_SKOPEO=str(slow))
+    process = subprocess.Popen(
+        mirror_args(world, target, lock, "--jobs", "1"), cwd=REPO, env=environment,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if lock.exists() and len(locks.load(str(lock)).entries) >= 1:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the mirror finished before it could be interrupted"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    kept = locks.load(str(lock)).entries  # still a valid lock file: written atomically
+    assert 1 <= len(kept) < len(UPSTREAM_IMAGES)
+    rerun = run_mirror(world, target, lock, tmp_path=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    present = len(kept)
+    assert f"{len(UPSTREAM_IMAGES) - present} copied, {present} already present" in rerun.stderr
+    assert len(locks.load(str(lock)).entries) == len(UPSTREAM_IMAGES)
+
+
+def test_wrong_credentials_clear_message_never_echoed(world, tmp_path):
+    wrong = "Wr0ng-Pa55word-XYZ"
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--dest-creds", f"{USER}:{wrong}", tmp_path=tmp_path, creds=False)
+    assert result.returncode == 1
+    assert "destination registry" in result.stderr and "authentication failed" in result.stderr
+    assert "--dest-creds" in result.stderr
+    assert wrong not in result.stderr + result.stdout
+    assert not (tmp_path / "l.yaml").exists()
+
+
+def test_missing_source_image(world, tmp_path):
+    stream = one_image_stream(tmp_path, f"{world.upstream.host}/nothere/app:1.0")
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert f"source image {world.upstream.host}/nothere/app:1.0 does not exist (manifest unknown)" in result.stderr
+
+
+def test_registry_down(world, tmp_path):
+    down = f"127.0.0.1:{free_port()}"
+    result = run_mirror(world, f"{down}/p", tmp_path / "l.yaml", "--retries", "2", "--retry-delay", "0", tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert f"destination registry {down} is unreachable after 3 attempt(s)" in result.stderr
+    assert "not started" in result.stderr  # the others are not tried against a dead registry
+    stream = one_image_stream(tmp_path, f"{down}/team/app:1.0")
+    source_down = run_mirror(world, world.project(), tmp_path / "l2.yaml", "--retries", "0", stream=stream, tmp_path=tmp_path)
+    assert source_down.returncode == 1 and f"source registry {down} is unreachable" in source_down.stderr
+
+
+def test_different_digest_at_destination_refused_without_force(world, tmp_path):
+    target = world.project()
+    destination = f"{target}/jupyterhub/k8s-hub:4.4.0"
+    push(world.layout, "other", destination, creds=(USER, PASSWORD))
+    stream = one_image_stream(tmp_path, f"{world.upstream.host}/jupyterhub/k8s-hub:4.4.0")
+    refused = run_mirror(world, target, tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
+    assert refused.returncode == 1
+    assert "already holds a different image" in refused.stderr and "--force" in refused.stderr
+    assert sha256(harbor_raw(destination)) == world.layout.digests["other"]
+    forced = run_mirror(world, target, tmp_path / "l.yaml", "--force", stream=stream, tmp_path=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert sha256(harbor_raw(destination)) == world.layout.digests["amd"]
+
+
+def test_dry_run_prints_commands_with_masked_credentials(world, tmp_path):
+    target = world.project()
+    result = run_mirror(world, target, tmp_path / "l.yaml", "--dry-run", "--dest-creds", f"{USER}:{PASSWORD}",
+                        "--src-creds", "reader:Src-Secret-1", tmp_path=tmp_path, creds=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(UPSTREAM_IMAGES)
+    assert all(line.startswith("skopeo copy --all --preserve-digests") for line in lines)
+    assert all("--dest-creds ***" in line and "--src-creds ***" in line for line in lines)
+    assert f"docker://{world.upstream.host}/jupyterhub/k8s-hub:4.4.0 docker://{target}/jupyterhub/k8s-hub:4.4.0" in result.stdout
+    assert PASSWORD not in result.stdout + result.stderr and "Src-Secret-1" not in result.stdout + result.stderr
+    assert not (tmp_path / "l.yaml").exists()
+
+
+# --- the library with a fake skopeo (always runs) --------------------------------------------
+
+
+class FakeRunner:
+    """Answers skopeo calls from a script of (stdout, returncode, stderr) per verb."""
+
+    def __init__(self, script: dict[str, list[tuple[bytes, int, str]]]) -> None:
+        self.script = script
+        self.calls: list[list[str]] = []
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv)
+        verb = argv[1]
+        out, code, err = self.script[verb].pop(0) if len(self.script[verb]) > 1 else self.script[verb][0]
+        return subprocess.CompletedProcess(argv, code, out, err.encode())
+
+
+def _image(source: str, destination: str) -> InventoryImage:
+    return InventoryImage(parse_ref(source), parse_ref(destination), MOVE, "moved", (Usage("Deployment/x", "x", "containers"),))
+
+
+MANIFEST = json.dumps({"schemaVersion": 2, "config": {"size": 100}, "layers": [{"size": 1000}, {"size": 24}]}).encode()
+
+
+def test_transient_errors_are_retried_with_exponential_backoff(tmp_path):
+    unavailable = (b"", 1, 'time="x" level=fatal msg="reading manifest: received unexpected HTTP status: 503 Service Unavailable"')
+    missing = (b"", 1, 'level=fatal msg="reading manifest 1 in h/x: manifest unknown: manifest unknown"')
+    # source: 503, 503, then the manifest; destination: missing, then (after the copy) the same manifest
+    runner = FakeRunner({"inspect": [unavailable, unavailable, (MANIFEST, 0, ""), missing, (MANIFEST, 0, "")], "copy": [(b"", 0, "")]})
+    sleeps: list[float] = []
+    lines: list[str] = []
+    mirror = Mirror(Skopeo("skopeo", runner), MirrorOptions(retries=3, retry_delay=0.5), progress=lines.append, sleep=sleeps.append)
+    summary = mirror.run([_image("up.example/a:1", "harbor.example/p/a:1")], str(tmp_path / "lock.yaml"))
+    assert [r.status for r in summary.results] == ["copied"], summary.results
+    assert sleeps == [0.5, 1.0]
+    assert summary.results[0].size == len(MANIFEST) + 1124
+    copy = next(c for c in runner.calls if c[1] == "copy")
+    assert copy[-2] == f"docker://up.example/a@{summary.results[0].digest}"  # copied by the resolved digest
+    assert copy[-1] == "docker://harbor.example/p/a:1"
+    assert f"({(len(MANIFEST) + 1124) / 1000:.1f} kB, " in lines[0]
+
+
+def test_auth_failure_stops_the_rest_and_hides_the_password(tmp_path):
+    denied = (b"", 1, 'level=fatal msg="reading manifest 1 in harbor.example/p/a: unauthorized: authentication required (user robot:Hidden-Pw)"')
+    runner = FakeRunner({"inspect": [(MANIFEST, 0, ""), denied], "copy": [(b"", 0, "")]})
+    options = MirrorOptions(dest=Access(Credentials("robot", "Hidden-Pw")), jobs=1, retries=0)
+    mirror = Mirror(Skopeo("skopeo", runner), options, progress=lambda _line: None)
+    images = [_image("up.example/a:1", "harbor.example/p/a:1"), _image("up.example/b:1", "harbor.example/p/b:1")]
+    summary = mirror.run(images, None)
+    assert [r.status for r in summary.results] == ["failed", "not started"]
+    error = summary.results[0].error
+    assert "authentication failed" in error and "Hidden-Pw" not in error and "--dest-creds" in error
+    assert not any(c[1] == "copy" for c in runner.calls)
+
+
+def test_classify_and_mask():
+    assert classify('level=fatal msg="pinging container registry h: Get \\"http://h/v2/\\": dial tcp h: connect: connection refused"')[0] == UNREACHABLE
+    assert classify('msg="unauthorized: authentication required"')[0] == AUTH
+    assert classify('msg="manifest unknown: manifest unknown"')[0] == MISSING
+    assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == TRANSIENT
+    command = Skopeo("skopeo").copy_command(
+        parse_ref("a.example/x:1"), parse_ref("b.example/p/x:1"),
+        Access(Credentials("u", "p1")), Access(Credentials("v", "p2"), tls_verify=False),
+    )
+    shown = command.display()
+    assert "--src-creds *** " in shown and "--dest-creds *** " in shown and "p1" not in shown and "p2" not in shown
+    assert "--dest-tls-verify=false" in shown
+    assert "u:p1" in command.argv()
+    with pytest.raises(Exception) as caught:
+        Credentials.parse("no-colon-secret", "--dest-creds")
+    assert "no-colon-secret" not in str(caught.value)
+
+
+def test_lock_writer_merges_with_the_existing_lock(tmp_path):
+    from jhub_ck8s.mirror import LockWriter
+
+    path = tmp_path / "images.lock.yaml"
+    old = locks.LockEntry("up.example/old:1", "sha256:" + "1" * 64, "harbor.example/p/old:1")
+    path.write_text(locks.ImageLock((old,)).to_yaml())
+    writer = LockWriter(str(path))
+    writer.add(locks.LockEntry("up.example/new:1", "sha256:" + "2" * 64, "harbor.example/p/new:1"))
+    loaded = locks.load(str(path))
+    assert sorted(loaded.by_source()) == ["up.example/new:1", "up.example/old:1"]
+    assert [p.name for p in tmp_path.iterdir()] == ["images.lock.yaml"]  # no temporary file left
+    assert yaml.safe_load(path.read_text())["kind"] == "ImageLock"
