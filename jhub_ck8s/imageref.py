@@ -131,13 +131,21 @@ def split_registry_path(target: str) -> tuple[str, str]:
     return host, path
 
 
+# What the mapping decided (Relocation.status).
+MOVE = "move"  # to the destination
+IN_TARGET = "in-target"  # already in the target registry (or a registryMap destination)
+KEPT = "kept"  # a keepImages pattern leaves it where it is
+UNMAPPED = "unmapped"  # no target registry configured
+
+
 @dataclass(frozen=True)
 class Relocation:
     """What the mapping decided for one reference."""
 
     source: ImageRef
     destination: ImageRef | None  # None: leave the reference as it is
-    reason: str  # why it was moved or left
+    reason: str  # why it was moved or left, for people
+    status: str = MOVE  # MOVE, IN_TARGET, KEPT or UNMAPPED, for programs
 
 
 @dataclass(frozen=True)
@@ -163,16 +171,16 @@ class Relocator:
         original = original or ref.normalized
         for prefix in self._destinations():
             if original.startswith(prefix + "/") or ref.normalized.startswith(prefix + "/"):
-                return Relocation(ref, None, f"already in {prefix}")
+                return Relocation(ref, None, f"already in {prefix}", IN_TARGET)
         for pattern in self.keep:
             if any(
                 fnmatchcase(candidate, pattern)
                 for candidate in (original, ref.normalized, ref.name, ref.registry)
             ):
-                return Relocation(ref, None, f"kept by pattern {pattern!r}")
+                return Relocation(ref, None, f"kept by pattern {pattern!r}", KEPT)
         for source_registry, dest in self.registry_map:
             if ref.registry == source_registry:
                 return Relocation(ref, ref.with_name(f"{dest}/{ref.repository}"), f"{source_registry} maps to {dest}")
         if not self.target:
-            return Relocation(ref, None, "no target registry configured")
+            return Relocation(ref, None, "no target registry configured", UNMAPPED)
         return Relocation(ref, ref.with_name(f"{self.target}/{ref.repository}"), f"moved to {self.target}")

@@ -39,7 +39,7 @@ from typing import Any
 
 from . import hubconfig
 from .errors import InputError
-from .imageref import ImageRef, ImageRefError, parse
+from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, ImageRef, ImageRefError, parse
 from .podspec import containers, pod_spec
 from .settings import Settings, is_settings_document, merge, read_layer
 from .stream import Document
@@ -48,11 +48,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 NETWORK_TOOLS_KEY = "singleuser.networkTools.image"
 METADATA_BLOCK_KEY = "singleuser.cloudMetadata.blockWithIptables"
 
-# what the mapping decided, as shown in tables and JSON
-MOVE = "move"  # copy from source to destination
-IN_TARGET = "in-target"  # already in the target registry
-KEPT = "kept"  # a keepImages pattern leaves it where it is
-UNMAPPED = "unmapped"  # no target registry configured
+# what the mapping decided, as shown in tables and JSON: the Relocator's own statuses
 
 
 @dataclass(frozen=True)
@@ -213,16 +209,9 @@ def collect(documents: list[Document], settings: Settings) -> Inventory:
                 images[key][4].append(usage)
             continue
         relocation = relocator.relocate(ref, text)
-        # Relocator says "leave it" for three reasons; its reason text tells them apart.
-        if relocation.destination is not None:
-            destination: ImageRef | None = relocation.destination
-            status = MOVE
-        elif relocation.reason.startswith("already in"):
-            destination, status = ref, IN_TARGET
-        elif relocation.reason.startswith("kept"):
-            destination, status = ref, KEPT
-        else:
-            destination, status = None, UNMAPPED
+        status = relocation.status
+        # An image left where it is has itself as destination; unmapped ones have none.
+        destination = relocation.destination or (None if status == UNMAPPED else ref)
         images[key] = (ref, destination, status, relocation.reason, [usage])
     if problems:
         raise InputError("; ".join(problems))

@@ -11,8 +11,9 @@ Every ``skopeo`` call of the project lives in ``Skopeo`` (one small class with a
   digest at the destination: skipped. A destination tag holding a *different* digest is
   an error unless ``force``. The lock file is merged with the existing one and rewritten
   atomically after every image, so an interrupted run keeps its progress;
-* **credentials are never shown**: ``--creds`` values are masked as ``***`` in every
-  printed command, and removed from every message taken from skopeo's output;
+* **credentials are never shown**: ``--creds`` values go to skopeo through private
+  auth files (0600), never its command line; printed commands show ``--dest-creds ***``,
+  and every message taken from skopeo's output has them removed;
 * **failures are one line**: authentication failure, missing image (manifest unknown),
   unreachable registry, TLS mismatch; transient errors (connection refused, timeouts,
   HTTP 5xx, 429) are retried with exponential backoff; an authentication failure or an
@@ -25,6 +26,7 @@ and lists the missing ones.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -36,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -108,13 +111,20 @@ class Access:
 
 
 @dataclass(frozen=True)
-class Secret:
-    """A command-line argument that is printed as ``***``."""
+class Hidden:
+    """Arguments that carry a secret: run as ``actual``, shown as ``shown``.
 
-    value: str
+    Credentials never go on skopeo's command line (every user of the machine can read
+    it in the process list): they are written to a private auth file, and the command
+    is shown the way the user gave it, ``--dest-creds ***``.
+    """
+
+    actual: tuple[str, ...]
+    shown: tuple[str, ...]
+    secrets: tuple[str, ...] = ()
 
 
-Arg = str | Secret
+Arg = str | Hidden
 
 
 @dataclass(frozen=True)
@@ -124,18 +134,15 @@ class Command:
     args: tuple[Arg, ...]
 
     def argv(self) -> list[str]:
-        return [a.value if isinstance(a, Secret) else a for a in self.args]
+        return [part for a in self.args for part in (a.actual if isinstance(a, Hidden) else (a,))]
 
     def display(self) -> str:
-        return " ".join(MASK if isinstance(a, Secret) else shlex.quote(a) for a in self.args)
+        return " ".join(
+            " ".join(a.shown) if isinstance(a, Hidden) else shlex.quote(a) for a in self.args
+        )
 
     def secrets(self) -> list[str]:
-        found: list[str] = []
-        for arg in self.args:
-            if isinstance(arg, Secret):
-                found.append(arg.value)
-                found.append(arg.value.partition(":")[2])
-        return [s for s in found if s]
+        return [s for a in self.args if isinstance(a, Hidden) for s in a.secrets if s]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -207,6 +214,7 @@ class Skopeo:
     binary: str = "skopeo"
     runner: Runner = subprocess.run
     env: dict[str, str] | None = None
+    _auth_dir: str | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_environment(cls) -> Skopeo:
@@ -216,23 +224,43 @@ class Skopeo:
             raise UserError("skopeo not found: install it (Debian/Ubuntu: apt-get install skopeo) or set " + SKOPEO_ENV)
         return cls(binary)
 
-    def _access_args(self, access: Access, side: str) -> list[Arg]:
+    def _authfile(self, creds: Credentials, registry: str) -> str:
+        """A private (0600, in a 0700 folder) auth file holding ``creds`` for ``registry``."""
+        if self._auth_dir is None:
+            self._auth_dir = tempfile.mkdtemp(prefix="jhub-ck8s-auth-")
+            weakref.finalize(self, shutil.rmtree, self._auth_dir, True)
+        token = base64.b64encode(creds.argument.encode()).decode()
+        name = hashlib.sha256(f"{registry}\0{creds.argument}".encode()).hexdigest()[:16]
+        path = os.path.join(self._auth_dir, f"{name}.json")
+        if not os.path.exists(path):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump({"auths": {registry: {"auth": token}}}, handle)
+        return path
+
+    def _access_args(self, access: Access, side: str, registry: str) -> list[Arg]:
         """Flags for one side; ``side`` is "" (inspect), "src-" or "dest-" (copy)."""
         args: list[Arg] = [f"--{side}tls-verify={'true' if access.tls_verify else 'false'}"]
-        if access.authfile:
-            args += [f"--{side}authfile" if side else "--authfile", access.authfile]
+        authfile_flag = f"--{side}authfile" if side else "--authfile"
         if access.creds:
-            args += [f"--{side}creds", Secret(access.creds.argument)]
+            path = self._authfile(access.creds, registry)
+            args.append(
+                Hidden((authfile_flag, path), (f"--{side}creds", MASK), (access.creds.argument, access.creds.password))
+            )
+        elif access.authfile:
+            args += [authfile_flag, access.authfile]
         return args
 
     def inspect_command(self, ref: ImageRef, access: Access) -> Command:
-        return Command((self.binary, "inspect", "--raw", *self._access_args(access, ""), transport(ref, by_digest=True)))
+        return Command(
+            (self.binary, "inspect", "--raw", *self._access_args(access, "", ref.registry), transport(ref, by_digest=True))
+        )
 
     def copy_command(self, source: ImageRef, destination: ImageRef, src: Access, dest: Access) -> Command:
         return Command(
             (
                 self.binary, "copy", "--all", "--preserve-digests", "--quiet",
-                *self._access_args(src, "src-"), *self._access_args(dest, "dest-"),
+                *self._access_args(src, "src-", source.registry), *self._access_args(dest, "dest-", destination.registry),
                 transport(source, by_digest=True), transport(destination, by_digest=False),
             )
         )

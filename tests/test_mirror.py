@@ -413,14 +413,30 @@ def test_classify_and_mask():
     assert classify('msg="unauthorized: authentication required"')[0] == AUTH
     assert classify('msg="manifest unknown: manifest unknown"')[0] == MISSING
     assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == TRANSIENT
-    command = Skopeo("skopeo").copy_command(
+    skopeo = Skopeo("skopeo")  # its private auth folder lives as long as it does
+    command = skopeo.copy_command(
         parse_ref("a.example/x:1"), parse_ref("b.example/p/x:1"),
         Access(Credentials("u", "p1")), Access(Credentials("v", "p2"), tls_verify=False),
     )
     shown = command.display()
     assert "--src-creds *** " in shown and "--dest-creds *** " in shown and "p1" not in shown and "p2" not in shown
     assert "--dest-tls-verify=false" in shown
-    assert "u:p1" in command.argv()
+    # the credentials are not on the command line but in private auth files
+    argv = command.argv()
+    assert not any("p1" in a or "p2" in a for a in argv)
+    import base64 as b64
+    import json as js
+    import stat as st
+    src_file = argv[argv.index("--src-authfile") + 1]
+    dest_file = argv[argv.index("--dest-authfile") + 1]
+    assert js.loads(Path(src_file).read_text()) == {"auths": {"a.example": {"auth": b64.b64encode(b"u:p1").decode()}}}
+    assert js.loads(Path(dest_file).read_text())["auths"]["b.example"]["auth"] == b64.b64encode(b"v:p2").decode()
+    assert st.S_IMODE(os.stat(dest_file).st_mode) == 0o600
+    folder = os.path.dirname(dest_file)
+    del command, skopeo
+    import gc
+    gc.collect()
+    assert not os.path.exists(folder)  # removed with the Skopeo that made it
     with pytest.raises(Exception) as caught:
         Credentials.parse("no-colon-secret", "--dest-creds")
     assert "no-colon-secret" not in str(caught.value)
