@@ -185,6 +185,9 @@ MAIN_EPILOG = """\
 commands:
   deploy RELEASE [CHART]     helm upgrade --install through the wrapper chart and the post-renderer
   render [RELEASE] [CHART]   the same with helm template, to stdout (GitOps, review)
+  images                     list every image the release needs, user pods included
+  mirror                     copy them to Harbor with skopeo, write images.lock.yaml (--verify checks)
+  check [FILE|-]             would the platform admit the release and the user pods it spawns?
   init [FILE]                write a commented starter values file for the wrapper chart
   import-values OLD.yaml     turn a values file written for the upstream chart into one for the wrapper
   setup                      link the post-renderer executable for Helm 3 (--post-renderer jhub-ck8s)
@@ -192,7 +195,8 @@ commands:
 examples:
   helm ck8s-jupyter init values.yaml --registry harbor.example.com/jupyterhub --host jupyter.example.com
   helm ck8s-jupyter render -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml
-  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --dry-run
+  helm ck8s-jupyter mirror -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --dest-creds robot:TOKEN
+  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --pin images.lock.yaml --dry-run
 
 exit codes: 0 ok; 1 policy errors (enforce mode) or helm failed; 2 bad input or settings;
 3 internal error. The post-renderer's report is printed after helm finishes, on Helm 3 and 4.
