@@ -1,0 +1,123 @@
+"""`helm ck8s-jupyter check`: audit a rendered stream, or render the chart and audit that.
+
+``check FILE|-`` reads a rendered stream (a first argument that is ``-`` or an
+existing file); ``check [RELEASE] [CHART] -f values.yaml ...`` renders the release as
+``render`` does (wrapper chart, the user's values, the post-renderer) and audits the
+result. The verdict goes to stdout in the chosen ``--output`` form; exit 0 when
+admissible, 1 when not (or when rendering failed on policy errors), 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import EXIT_INPUT, UserError
+
+EPILOG = """\
+examples:
+  helm ck8s-jupyter check release.yaml --registry harbor.example.com/jupyterhub
+  helm template jhub jupyterhub/jupyterhub | helm ck8s-jupyter check - --output junit > check.xml
+  helm ck8s-jupyter check jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --kubernetes-version 1.33.0
+
+what is checked: Pod Security baseline and restricted (every rule, per pod, with the
+highest level each pod satisfies), the platform safeguards (trusted registry, disallowed
+tags, resource requests, NetworkPolicy coverage, minimum replicas, LoadBalancer,
+eviction-blocking PodDisruptionBudget, Localhost seccomp), cluster-scoped objects, and
+the user pods the hub will spawn (built from Secret/hub with kubespawner).
+
+exit codes: 0 admissible; 1 not admissible (with --strict, warnings count too);
+2 bad input; 3 internal error.
+"""
+
+# chart-argument flags that mean nothing when a rendered stream is given
+_RENDER_ONLY = {
+    "values": "-f/--values", "set": "--set", "set_string": "--set-string", "set_file": "--set-file",
+    "set_json": "--set-json", "chart_archive": "--chart-archive", "keep_hook_puller": "--keep-hook-puller",
+    "mode": "--mode", "config": "--config", "pin": "--pin", "report": "--report",
+    "namespace": "--namespace", "kube_context": "--kube-context", "no_post_render": "--no-post-render",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..check.output import FORMATS
+    from ..release import add_chart_arguments
+
+    parser = subparsers.add_parser(
+        "check", help="prove a release (and the user pods it spawns) would be admitted",
+        description="Audit a rendered stream (check FILE|-) or render the chart like `render` and audit it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+    )
+    add_chart_arguments(parser, release_required=False)
+    parser.add_argument("-o", "--output", choices=FORMATS, default="text", help="report form (default: text)")
+    parser.add_argument("--strict", action="store_true", help="count warnings (trusted registry, NetworkPolicy, replicas) as failures")
+    parser.add_argument("--kubernetes-version", metavar="X.Y.Z", help="evaluate Pod Security as of this version and validate every document with kubeconform -strict")
+    parser.add_argument("--no-user-pods", action="store_true", help="do not rebuild and audit the spawned user pods")
+    parser.add_argument("--no-post-render", action="store_true", help="when rendering: audit the chart's output without the post-renderer")
+    parser.set_defaults(handler=run)
+
+
+def _is_stream_argument(value: str | None) -> bool:
+    return value == "-" or (value is not None and os.path.isfile(value))
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{'stdin' if path == '-' else path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
+    """The stream to audit, or (None, exit code) when rendering failed."""
+    from ..release import print_report, run_chart
+
+    outcome = run_chart(args, post_render=not args.no_post_render, capture=True)
+    if outcome.exit_code != 0 or outcome.returncode != 0:
+        print_report(outcome.report, args.quiet)
+        sys.stderr.write("ck8s-jupyter: rendering failed, nothing was audited (see the messages above)\n")
+        return None, outcome.exit_code or 1
+    if not args.quiet:
+        print_report(outcome.report, True)
+    return outcome.stdout, 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..check import Options, audit
+    from ..check.output import render
+
+    if _is_stream_argument(args.release):
+        if args.chart:
+            raise UserError(f"check {args.release}: a rendered stream takes no CHART argument ({args.chart!r})")
+        given = [flag for key, flag in _RENDER_ONLY.items() if getattr(args, key, None)]
+        if given:
+            raise UserError(f"{', '.join(given)}: only when check renders the chart, not with a rendered stream")
+        text = _read(args.release)
+    else:
+        if args.release and args.release.endswith((".yaml", ".yml")) and not args.chart:
+            raise UserError(f"{args.release}: no such file")
+        text, code = _rendered(args)
+        if text is None:
+            return code
+    if not text.strip():
+        raise UserError("the rendered stream is empty: nothing to check")
+    options = Options(
+        registry=args.registry, strict=args.strict, kubernetes_version=args.kubernetes_version,
+        user_pods=not args.no_user_pods,
+    )
+    result = audit(text, options)
+    sys.stdout.write(render(result, args.output, quiet=args.quiet))
+    sys.stdout.flush()
+    return result.exit_code
+
+
+__all__ = ["EXIT_INPUT", "register", "run"]
