@@ -1,9 +1,9 @@
 """Finding the chart to render: the wrapper chart plus the upstream jupyterhub chart.
 
 The wrapper chart depends on ``jupyterhub`` 4.4.0 from https://hub.jupyter.org/helm-chart/.
-Offline, that dependency comes from a local archive (``--chart-archive`` or
-``$JUPYTERHUB_CHART``): the wrapper chart is copied to a work folder with the archive
-vendored under ``charts/``, which Helm renders without any network. The user's
+Offline, that dependency comes from a local archive or unpacked chart folder
+(``--chart-archive`` or ``$JUPYTERHUB_CHART``): the wrapper chart is copied to a work
+folder with it vendored under ``charts/``, which Helm renders without any network. The user's
 checkout is never modified.
 """
 
@@ -30,8 +30,17 @@ class ChartInfo:
 
 
 def archive_info(path: Path) -> ChartInfo:
-    """Name and version from a chart archive's Chart.yaml; UserError if it is not one."""
+    """Name and version from a chart archive's (or folder's) Chart.yaml; UserError if it is not one."""
     import yaml
+
+    if path.is_dir():
+        try:
+            meta = yaml.safe_load((path / "Chart.yaml").read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            raise UserError(f"{path}: not a Helm chart folder (no readable Chart.yaml)") from None
+        if not isinstance(meta, dict):
+            raise UserError(f"{path}: Chart.yaml is not a mapping")
+        return ChartInfo(str(meta.get("name")), str(meta.get("version")))
 
     try:
         with tarfile.open(path, "r:gz") as archive:
@@ -61,8 +70,8 @@ def prepare(chart: Path, archive: Path | None, workdir: Path) -> Path:
         raise UserError(f"chart {chart}: no such folder")
     if archive is None:
         return chart
-    if not archive.is_file():
-        raise UserError(f"--chart-archive {archive}: no such file")
+    if not archive.exists():
+        raise UserError(f"--chart-archive {archive}: no such file or folder")
     info = archive_info(archive)
     if info.name != UPSTREAM_NAME:
         raise UserError(f"--chart-archive {archive}: holds chart {info.name!r}, expected {UPSTREAM_NAME!r}")
@@ -74,7 +83,10 @@ def prepare(chart: Path, archive: Path | None, workdir: Path) -> Path:
     copy = workdir / "chart" / chart.name
     shutil.copytree(chart, copy, ignore=shutil.ignore_patterns("charts"))
     (copy / "charts").mkdir()
-    shutil.copy2(archive, copy / "charts" / f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz")
+    if archive.is_dir():  # an unpacked chart works as well as the archive
+        shutil.copytree(archive, copy / "charts" / UPSTREAM_NAME)
+    else:
+        shutil.copy2(archive, copy / "charts" / f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz")
     return copy
 
 

@@ -220,7 +220,7 @@ def main_parser() -> argparse.ArgumentParser:
                                  epilog="example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait")
     add_chart_arguments(deploy, release_required=True)
     deploy.add_argument("--dry-run", action="store_true", help="render and validate with helm, change nothing (prints the helm command)")
-    deploy.add_argument("--atomic", action="store_true", help="roll back on failure (Helm 4: --rollback-on-failure)")
+    deploy.add_argument("--atomic", "--rollback-on-failure", dest="atomic", action="store_true", help="roll back on failure (the right flag for the running Helm)")
     deploy.add_argument("--wait", action="store_true", help="as helm --wait")
     deploy.add_argument("--timeout", metavar="DURATION", help="as helm --timeout")
     deploy.add_argument("--create-namespace", action="store_true", help="as helm (usually not allowed to tenants)")

@@ -42,7 +42,8 @@ def add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bo
         parser.add_argument(flag, action="append", default=[], metavar="KEY=VAL", help=f"as helm {flag}, repeatable")
     parser.add_argument("-n", "--namespace", help="namespace (as helm; inside helm, $HELM_NAMESPACE is used)")
     parser.add_argument("--kube-context", help="kube context (as helm)")
-    parser.add_argument("--chart-archive", metavar="FILE", help=f"local jupyterhub-{charts.UPSTREAM_VERSION}.tgz for offline use (or ${charts.ARCHIVE_ENV})")
+    parser.add_argument("--chart-archive", metavar="PATH", help=f"local jupyterhub-{charts.UPSTREAM_VERSION}.tgz or unpacked chart folder, for offline use (or ${charts.ARCHIVE_ENV})")
+    parser.add_argument("--version", dest="chart_version", metavar="VERSION", help="chart version, when CHART is a repository chart (as helm)")
     parser.add_argument("--keep-hook-puller", action="store_true", help="Helm 3: keep the hook image-puller although hooks bypass post-renderers")
     parser.add_argument("--registry", metavar="HOST/PROJECT", help="post-renderer setting: target registry (wins over ck8s.registry)")
     parser.add_argument("--mode", choices=("enforce", "warn"), help="post-renderer setting: policy mode")
@@ -120,10 +121,16 @@ def run_chart(
                 f"ck8s-jupyter: Helm {version.text} does not post-render hooks, so {key}=false "
                 "(use --keep-hook-puller to keep it)\n"
             )
-        if args.namespace:
-            command += ["--namespace", args.namespace]
-        if args.kube_context:
-            command += ["--kube-context", args.kube_context]
+        if getattr(args, "chart_version", None):
+            command += ["--version", args.chart_version]
+        # Inside `helm ck8s-jupyter`, helm keeps -n and --kube-context for itself and hands
+        # them over as $HELM_NAMESPACE / $HELM_KUBECONTEXT: pass them on explicitly.
+        namespace = args.namespace or os.environ.get("HELM_NAMESPACE")
+        kube_context = args.kube_context or os.environ.get("HELM_KUBECONTEXT")
+        if namespace:
+            command += ["--namespace", namespace]
+        if kube_context:
+            command += ["--kube-context", kube_context]
         if install:
             if args.dry_run:
                 command.append(dry_run_flag(version))

@@ -185,6 +185,16 @@ def test_render_through_the_wrapper_chart(installed, standin_archive, tmp_path):
         assert "does not post-render hooks, so jupyterhub.prePuller.hook.enabled=false" in result.stderr
 
 
+def test_render_with_an_unpacked_upstream_chart_folder(installed, standin_archive, tmp_path):
+    unpacked = tmp_path / "unpacked"
+    shutil.unpack_archive(standin_archive, unpacked)
+    result = installed.run("ck8s-jupyter", "render", "--chart-archive", str(unpacked / "jupyterhub"), "--set", f"ck8s.registry={REGISTRY}")
+    assert result.returncode == 0, result.stderr
+    assert f"image: {REGISTRY}/jupyterhub/k8s-hub:4.4.0" in result.stdout
+    wrong = installed.run("ck8s-jupyter", "render", "--chart-archive", str(tmp_path))
+    assert wrong.returncode == 2 and "not a Helm chart folder" in wrong.stderr
+
+
 def test_render_policy_error_shows_its_reason(installed, standin_archive):
     result = installed.run(
         "ck8s-jupyter", "render", "--chart-archive", str(standin_archive),
@@ -222,8 +232,11 @@ def test_deploy_dry_run_builds_the_right_command(installed, plugin_source, stand
     fake.chmod(0o755)
     result = subprocess.run(
         [str(plugin_source / "bin" / "ck8s-jupyter"), "deploy", "jhub", "--chart-archive", str(standin_archive),
-         "--dry-run", "--atomic", "--set", f"ck8s.registry={REGISTRY}", "-n", "jhub"],
-        env={**installed.env, "HELM_BIN": str(fake), "KUBECONFIG": str(tmp_path / "no-kubeconfig")},
+         "--dry-run", "--atomic" if installed.major == 3 else "--rollback-on-failure", "--set", f"ck8s.registry={REGISTRY}",
+         "--wait", "--timeout", "7m"],
+        # what helm hands a plugin instead of -n / --kube-context
+        env={**installed.env, "HELM_BIN": str(fake), "KUBECONFIG": str(tmp_path / "no-kubeconfig"),
+             "HELM_NAMESPACE": "jhub", "HELM_KUBECONTEXT": "team-a"},
         capture_output=True, text=True, check=False,
     )
     calls = [c.strip().split("\n") for c in record.read_text().split("----") if c.strip()]
@@ -231,6 +244,8 @@ def test_deploy_dry_run_builds_the_right_command(installed, plugin_source, stand
     assert "running helm upgrade --install jhub" in result.stderr
     assert "--post-renderer" in upgrade
     assert upgrade[upgrade.index("--namespace") + 1] == "jhub"
+    assert upgrade[upgrade.index("--kube-context") + 1] == "team-a"
+    assert "--wait" in upgrade and upgrade[upgrade.index("--timeout") + 1] == "7m"
     if installed.major == 3:
         assert "--dry-run" in upgrade and "--atomic" in upgrade
         assert "jupyterhub.prePuller.hook.enabled=false" in upgrade
