@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -116,6 +115,8 @@ def store(hub: HubConfig, documents: list[Document]) -> list[Document]:
     """
     if not hub.changed:
         return []
+    import hashlib  # loads OpenSSL: only when the Secret really changed
+
     text = dump_yaml(hub.values, sort_keys=True)
     if hub.field == "data":
         text = base64.b64encode(text.encode("utf-8")).decode("ascii")

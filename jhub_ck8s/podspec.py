@@ -128,3 +128,36 @@ def pod_labels(obj: dict[str, Any]) -> dict[str, Any] | None:
         return None
     labels = (pod_metadata(obj) or {}).get("labels")
     return dict(labels) if isinstance(labels, Mapping) else {}
+
+
+class LabelIndex:
+    """Items with labels, indexed by label pair, so selecting from a large stream is not
+    a scan of every item for every selector (PDBs, NetworkPolicies, Services of many
+    releases at once). ``matching`` gives exactly what ``selects`` would, in item order.
+    """
+
+    def __init__(self, items: list[tuple[Any, Mapping[str, Any]]]) -> None:
+        self.items = items
+        self._by_pair: dict[tuple[str, str], list[int]] = {}
+        for position, (_, labels) in enumerate(items):
+            for key, value in labels.items():
+                self._by_pair.setdefault((key, str(value)), []).append(position)
+
+    def positions(self, selector: Any) -> list[int]:
+        """Positions of the items ``selector`` selects, ascending."""
+        if not isinstance(selector, Mapping):
+            return []
+        match_labels = selector.get("matchLabels")
+        if isinstance(match_labels, Mapping) and match_labels:
+            buckets = [self._by_pair.get((str(k), str(v)), []) for k, v in match_labels.items()]
+            smallest = min(buckets, key=len)
+            others = [set(b) for b in buckets if b is not smallest]
+            candidates: Iterator[int] | range | list[int] = [
+                p for p in smallest if all(p in other for other in others)
+            ]
+        else:
+            candidates = range(len(self.items))
+        return [p for p in candidates if selects(selector, self.items[p][1])]
+
+    def matching(self, selector: Any) -> list[Any]:
+        return [self.items[p][0] for p in self.positions(selector)]

@@ -7,7 +7,6 @@ holds tokens, and nothing of it may reach stderr, a report file or an error mess
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +93,8 @@ class Report:
         }
 
     def write_json(self, path: str) -> None:
+        import json
+
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(self.to_json(), handle, indent=2, sort_keys=False)
             handle.write("\n")

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from jhub_ck8s.podspec import pod_labels, selects
+from jhub_ck8s.podspec import LabelIndex, pod_labels
 from jhub_ck8s.report import CHANGE, WARNING, Finding
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def _selector(obj: dict[str, Any], path: str) -> Any:
     return spec.get(path) if isinstance(spec, dict) else None
 
 
-def _build_selector(targets: list[Pod], others: list[Pod]) -> dict[str, Any] | None:
+def _build_selector(targets: list[Pod], others: LabelIndex) -> dict[str, Any] | None:
     """A podSelector that selects every target and none of ``others``, or None."""
     shared: dict[str, str] = {}
     for key in _RELEASE_KEYS:
@@ -94,7 +94,7 @@ def _build_selector(targets: list[Pod], others: list[Pod]) -> dict[str, Any] | N
             selector["matchLabels"] = match_labels
         values = sorted({str(labels[key]) for _, labels in targets})
         selector["matchExpressions"] = [{"key": key, "operator": "In", "values": values}]
-        if not any(selects(selector, labels) for _, labels in others):
+        if not others.positions(selector):
             return selector
     return None
 
@@ -134,12 +134,15 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     services = [d for d in live if d.kind == "Service" and _selector(d.obj, "selector")]
     pods: list[Pod] = [(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None]
 
+    index = LabelIndex(pods)
+    by_policy = {p for policy in policies for p in index.positions(_selector(policy.obj, "podSelector"))}
+    # A Service selector is a plain label map: it selects like matchLabels.
+    by_service = {p for service in services for p in index.positions({"matchLabels": _selector(service.obj, "selector")})}
     targets: list[Pod] = []
-    for doc, labels in pods:
-        if any(selects(_selector(p.obj, "podSelector"), labels) for p in policies):
+    for position, (doc, labels) in enumerate(pods):
+        if position in by_policy:
             continue
-        # A Service selector is a plain label map: it selects like matchLabels.
-        if any(selects({"matchLabels": _selector(s.obj, "selector")}, labels) for s in services):
+        if position in by_service:
             yield _unselected_warning(doc, labels, "a Service targets it, so it is not denied")
         elif not labels:
             yield _unselected_warning(doc, labels, "its pods carry no labels to select them by")
@@ -147,7 +150,8 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
             targets.append((doc, labels))
     if not targets:
         return
-    others = [pod for pod in pods if all(pod[0] is not t[0] for t in targets)]
+    target_docs = {id(doc) for doc, _ in targets}
+    others = LabelIndex([pod for pod in pods if id(pod[0]) not in target_docs])
     selector = _build_selector(targets, others)
     if selector is None:
         for doc, labels in targets:

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from jhub_ck8s.podspec import pod_labels, selects
+from jhub_ck8s.podspec import LabelIndex, pod_labels
 from jhub_ck8s.report import CHANGE, INFO, Finding
 
 if TYPE_CHECKING:
@@ -111,13 +111,13 @@ def _blocking(pdb: Document, workloads: list[tuple[Document, int]]) -> str | Non
 
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     live = stream.live()
-    pods = [(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None]
+    pods = LabelIndex([(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None])
     for pdb in live:
         if pdb.kind != "PodDisruptionBudget":
             continue
         spec = pdb.obj.get("spec")
         selector = spec.get("selector") if isinstance(spec, dict) else None
-        selected = [doc for doc, labels in pods if selects(selector, labels)]
+        selected = pods.matching(selector)
         workloads = [(doc, n) for doc in selected if (n := _replicas(doc)) is not None]
         reason = _blocking(pdb, workloads)
         if reason is not None:
