@@ -71,13 +71,14 @@ $(VENV_STAMP): pyproject.toml | $(VPY)
 
 # --- kubeconform ---------------------------------------------------------------
 kubeconform:
-	@bash tools/install-kubeconform.sh $(TOOLS) $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION) \
-	    '$(strip $(KUBECONFORM_MODSUMS))' '$(KUBECONFORM_BIN_GO)' $(KUBECONFORM_BIN_SHA256)
+	@bash tools/go-install.sh kubeconform $(TOOLS) $(KUBECONFORM_MODULE)/cmd/kubeconform $(KUBECONFORM_VERSION) \
+	    '$(strip $(KUBECONFORM_MODSUMS))' '$(KUBECONFORM_BIN_GO)' $(KUBECONFORM_BIN_SHA256) \
+	    -v '-X main.version=$(KUBECONFORM_VERSION)'
 
 # --- kustomize (the benchmark's baseline post-renderer) ---------------------------
 kustomize:
-	@bash tools/install-kustomize.sh $(TOOLS) $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION) \
-	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256)
+	@bash tools/go-install.sh kustomize $(TOOLS) $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION) \
+	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256) version
 
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4

@@ -10,7 +10,7 @@
 #    the pinned version.
 #  * kubeconform: `go install` with GOSUMDB=sum.golang.org (reached through the
 #    Go module proxy's /sumdb/ endpoint, since sum.golang.org itself does not
-#    resolve on this machine), then tools/install-kubeconform.sh checks that the
+#    resolve on this machine), then tools/go-install.sh checks that the
 #    binary's embedded build info lists exactly the module h1: hashes below
 #    (the same values as in kubeconform v0.7.0's own go.sum for its deps), and,
 #    when built with the Go toolchain named below, the binary's sha256.

@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# Build and install kubeconform from source through the Go module proxy.
+# Build and install one Go tool from source through the Go module proxy, verified.
 #
-# usage: tools/install-kubeconform.sh TOOLS_DIR MODULE VERSION "MOD@VER=h1:... ..." \
-#            "GOVERSION GOOS/GOARCH" BINARY_SHA256
+# usage: tools/go-install.sh NAME TOOLS_DIR PACKAGE VERSION "MOD@VER=h1:... ..." \
+#            "GOVERSION GOOS/GOARCH" BINARY_SHA256 VERSION_ARG [LDFLAGS]
+#   e.g. kubeconform .tools github.com/yannh/kubeconform/cmd/kubeconform v0.7.0 ... -v "-X main.version=v0.7.0"
 #
-# Checksums: `go install` runs with GOSUMDB=sum.golang.org forced on (the
-# checksum database is reached through the module proxy's /sumdb/ endpoint), so
-# every downloaded module zip is checked against the signed, public go.sum
-# database. On top of that, the module hashes embedded in the binary's build
-# info (`go version -m`) must equal the pins passed in $4 (from
-# tools/versions.mk), for kubeconform itself and for each dependency, and no
-# unpinned module may appear. The build is reproducible, so a binary built by
-# the Go toolchain and platform named in $5 must also have the sha256 in $6
-# (other toolchains: skipped, with a note). A binary already in place that
-# passes the same checks is kept (re-runs take well under a second).
+# Checksums: `go install` runs with GOSUMDB=sum.golang.org forced on (the checksum
+# database is reached through the module proxy's /sumdb/ endpoint), so every
+# downloaded module zip is checked against the signed, public go.sum database. On
+# top of that, the module hashes embedded in the binary's build info (`go version
+# -m`) must equal the pins (from tools/versions.mk), for the tool and each of its
+# dependencies, with no unpinned module; `NAME VERSION_ARG` must print VERSION; and
+# the build is reproducible (-trimpath, CGO_ENABLED=0), so a binary built by the Go
+# toolchain and platform named must also have the pinned sha256 (other toolchains:
+# skipped, with a note). A binary already in place that passes the same checks is
+# kept, so re-runs take well under a second.
 set -euo pipefail
 
-tools=$1 module=$2 version=$3 modsums=$4 bin_go=$5 bin_sha256=$6
-bin="$tools/bin/kubeconform"
-pkg="$module/cmd/kubeconform"
+name=$1 tools=$2 pkg=$3 version=$4 modsums=$5 bin_go=$6 bin_sha256=$7 version_arg=$8 ldflags=${9:-}
+bin="$tools/bin/$name"
 
 check_binary() {
     # Compare `go version -m` with the pins; print the problem and fail on mismatch.
@@ -33,8 +33,8 @@ check_binary() {
     fi
     line=$(awk '$1 == "path" { print $2 }' <<<"$info")
     [[ "$line" == "$pkg" ]] || { echo "$1 was built from $line, not $pkg"; return 1; }
-    got=$("$1" -v 2>&1) || true
-    [[ "$got" == "$version" ]] || { echo "$1 -v says '$got', expected '$version'"; return 1; }
+    got=$("$1" "$version_arg" 2>&1) || true
+    [[ "$got" == "$version" ]] || { echo "$1 $version_arg says '$got', expected '$version'"; return 1; }
     # "go1.26.8 linux/amd64" of the toolchain that built it
     line="$(sed -n '1s/^[^:]*: //p' <<<"$info") $(awk '$2 ~ /^GOOS=/ {sub("GOOS=", "", $2); os=$2}
         $2 ~ /^GOARCH=/ {sub("GOARCH=", "", $2); arch=$2} END {print os "/" arch}' <<<"$info")"
@@ -50,19 +50,21 @@ check_binary() {
 }
 
 if ! command -v go >/dev/null 2>&1; then
-    echo "install-kubeconform: ERROR: 'go' is not on PATH; kubeconform is built with go install" >&2
+    echo "install-$name: ERROR: 'go' is not on PATH; $name is built with go install" >&2
     exit 1
 fi
 
 if [[ -x "$bin" ]] && check_binary "$bin" >/dev/null; then
-    echo "install-kubeconform: kubeconform $version already installed and verified" >&2
+    echo "install-$name: $name $version already installed and verified" >&2
     exit 0
 fi
 
+build_flags=()
+[[ -z "$ldflags" ]] || build_flags=(-ldflags="$ldflags")
 mkdir -p "$tools/bin" "$tools/go" "$tools/downloads/gomod"
 # go install keeps an existing binary whose build ID looks current: remove it.
 rm -f "$bin"
-echo "install-kubeconform: go install $pkg@$version ..." >&2
+echo "install-$name: go install $pkg@$version ..." >&2
 # Everything project-local; checksum verification forced on whatever the
 # caller's environment or `go env -w` file says.
 env \
@@ -75,11 +77,11 @@ env \
     GOTOOLCHAIN=local \
     GOFLAGS="-modcacherw -trimpath" \
     CGO_ENABLED=0 \
-    go install -ldflags="-X main.version=$version" "$pkg@$version"
+    go install "${build_flags[@]}" "$pkg@$version"
 
 if ! problem=$(check_binary "$bin"); then
-    echo "install-kubeconform: ERROR: $problem" >&2
+    echo "install-$name: ERROR: $problem" >&2
     rm -f "$bin"
     exit 1
 fi
-echo "install-kubeconform: installed $bin ($version, module hashes match the pins)" >&2
+echo "install-$name: installed $bin ($version, module hashes match the pins)" >&2
