@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import UserError
@@ -31,34 +32,24 @@ $JHUB_CK8S_SRC_CREDS/$JHUB_CK8S_DEST_CREDS, or the auth file (--authfile, $REGIS
 """
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected 1 or more")
-    return value
+def _at_least(minimum: float, convert: Callable[[str], float], unit: str) -> Callable[[str], Any]:
+    """An argparse type: a number of ``unit`` no smaller than ``minimum``."""
+
+    def read(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {unit}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {minimum:g} or more")
+        return value
+
+    return read
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected 0 or more")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected 0 or more seconds")
-    return value
+_positive = _at_least(1, int, "a whole number")
+_count = _at_least(0, int, "a whole number")
+_seconds = _at_least(0, float, "seconds")
 
 
 def register(subparsers: Any) -> None:
