@@ -101,7 +101,7 @@ def run(
             if transform_id in settings.disable:
                 continue
             report.findings.extend(_settle(f, settings, stream) for f in module.apply(stream, settings))
-        hub = stream.hub() if stream._hub_loaded else None
+        hub = stream.decoded_hub
         if hub is not None:
             for doc in hubconfig.store(hub, stream.documents):
                 report.findings.append(

@@ -204,6 +204,11 @@ class Stream:
             self._hub_loaded = True
         return self._hub
 
+    @property
+    def decoded_hub(self) -> Any:  # -> hubconfig.HubConfig | None
+        """The hub config if a transform has decoded it already (nothing to write back otherwise)."""
+        return self._hub if self._hub_loaded else None
+
     def add(self, obj: dict[str, Any], *, after: Document | None = None, source: str = "") -> Document:
         """Insert a new object (after ``after``, or at the end) and return its document."""
         comments = [f"# Source: {source}"] if source else []
