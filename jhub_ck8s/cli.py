@@ -145,7 +145,7 @@ def _postrender(argv: Sequence[str] | None) -> int:
     report_path = args.report or os.environ.get(REPORT_ENV)
     try:
         from .pipeline import run
-        from .report import Report
+        from .report import Report, table
         from .settings import load_file
 
         try:
@@ -164,19 +164,15 @@ def _postrender(argv: Sequence[str] | None) -> int:
             return report.exit_code
         result = run(text, file_layer=file_layer, flag_layer=flag_layer)
         report = result.report
-        if result.settings is not None and result.settings.report and not args.report:
-            report_path = result.settings.report
-        if args.quiet:
-            lines = [f.line() for f in report.findings if f.severity in ("warning", "error")]
-            lines += [report.fatal] if report.fatal else []
-            sys.stderr.write("".join(line + "\n" for line in lines) + report.summary() + "\n")
-        else:
-            sys.stderr.write(report.table())
-        if report_path:
+        sys.stderr.write(table(report.to_json(), changes=not args.quiet))
+        # The flag or $JHUB_CK8S_REPORT (which helm ck8s-jupyter reads back), and the
+        # `report` setting if it names another file: both get the report.
+        paths = [report_path, result.settings.report if result.settings else None]
+        for path in dict.fromkeys(p for p in paths if p):
             try:
-                report.write_json(report_path)
+                report.write_json(path)
             except OSError as exc:
-                sys.stderr.write(f"jhub-ck8s: cannot write the report to {report_path}: {exc.strerror}\n")
+                sys.stderr.write(f"jhub-ck8s: cannot write the report to {path}: {exc.strerror}\n")
         if result.exit_code == 0:
             sys.stdout.write(result.output)
             sys.stdout.flush()

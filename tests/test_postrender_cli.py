@@ -246,3 +246,16 @@ def test_pin_refuses_an_image_the_lock_does_not_list(tmp_path):
     assert "container traefik: image 'traefik:v3.6.12' is not in the lock file" in result.stderr.decode()
     missing = run_postrender(["--registry", REGISTRY, "--pin=/nonexistent.lock.yaml"], SMALL)
     assert missing.returncode == 2 and "lock file /nonexistent.lock.yaml: cannot read it" in missing.stderr.decode()
+
+
+def test_report_setting_and_environment_both_get_the_report(tmp_path):
+    config = tmp_path / "s.yaml"
+    from_setting = tmp_path / "from-setting.json"
+    from_env = tmp_path / "from-env.json"
+    config.write_text(f"report: {from_setting}\n")
+    result = run_postrender(["--registry", REGISTRY, "--config", str(config), "-q"], SMALL, env={"JHUB_CK8S_REPORT": str(from_env)})
+    assert result.returncode == 0
+    assert json.loads(from_env.read_text()) == json.loads(from_setting.read_text())
+    # -q: no change table, only the summary
+    assert result.stderr.decode().strip().splitlines()[-1].startswith("jhub-ck8s: ")
+    assert "TRANSFORM" not in result.stderr.decode()
