@@ -215,6 +215,8 @@ class Skopeo:
     runner: Runner = subprocess.run
     env: dict[str, str] | None = None
     _auth_dir: str | None = field(default=None, init=False, repr=False)
+    # mirror runs skopeo from several threads: one writer of auth files at a time
+    _auth_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def from_environment(cls) -> Skopeo:
@@ -226,6 +228,10 @@ class Skopeo:
 
     def _authfile(self, creds: Credentials, registry: str) -> str:
         """A private (0600, in a 0700 folder) auth file holding ``creds`` for ``registry``."""
+        with self._auth_lock:
+            return self._write_authfile(creds, registry)
+
+    def _write_authfile(self, creds: Credentials, registry: str) -> str:
         if self._auth_dir is None:
             self._auth_dir = tempfile.mkdtemp(prefix="jhub-ck8s-auth-")
             weakref.finalize(self, shutil.rmtree, self._auth_dir, True)

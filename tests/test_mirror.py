@@ -454,3 +454,20 @@ def test_lock_writer_merges_with_the_existing_lock(tmp_path):
     assert sorted(loaded.by_source()) == ["up.example/new:1", "up.example/old:1"]
     assert [p.name for p in tmp_path.iterdir()] == ["images.lock.yaml"]  # no temporary file left
     assert yaml.safe_load(path.read_text())["kind"] == "ImageLock"
+
+
+def test_auth_files_are_safe_to_build_from_many_threads():
+    """mirror builds commands from several threads at once; each gets a complete auth file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    access = Access(Credentials("robot", "Token-1"))
+    for _ in range(8):  # an unguarded writer races here about every other round
+        skopeo = Skopeo("skopeo")
+
+        def build(i: int, skopeo: Skopeo = skopeo) -> str:
+            argv = skopeo.inspect_command(parse_ref(f"harbor.example/p/x{i % 3}:1"), access).argv()
+            return Path(argv[argv.index("--authfile") + 1]).read_text()
+
+        with ThreadPoolExecutor(8) as pool:
+            texts = list(pool.map(build, range(64)))
+        assert all(json.loads(t)["auths"]["harbor.example"]["auth"] for t in texts)
