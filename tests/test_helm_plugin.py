@@ -299,7 +299,7 @@ def test_no_v1_manifest_where_helm3_reads(helm, plugin_source):
 def test_make_demo_end_to_end_with_a_local_archive(major, standin_archive, tmp_path, wheelhouse):
     """The README's first command, with the stand-in as the offline archive."""
     helm = _helm_env(major, tmp_path, wheelhouse)
-    env = {**helm.env, "PATH": f"{REPO / '.venv' / 'bin'}:{helm.env['PATH']}", "DEMO_HELM": major, "JUPYTERHUB_CHART": str(standin_archive)}
+    env = {**helm.env, "DEMO_PYTHON": sys.executable, "DEMO_HELM": major, "JUPYTERHUB_CHART": str(standin_archive)}
     env.pop("HELM_PLUGINS")
     result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False, cwd=REPO)
     assert result.returncode == 0, result.stderr
@@ -309,7 +309,7 @@ def test_make_demo_end_to_end_with_a_local_archive(major, standin_archive, tmp_p
 
 def test_make_demo_offline_without_archive_is_one_line(tmp_path, wheelhouse):
     helm = _helm_env("helm4", tmp_path, wheelhouse)
-    env = {**helm.env, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    env = {**helm.env, "DEMO_PYTHON": sys.executable, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     env.pop("JUPYTERHUB_CHART", None)
     result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False, cwd=REPO)
     assert result.returncode == 2

@@ -11,7 +11,7 @@ args=(render jhub -f examples/values.yaml --report "$out/report.json")
 if [ -n "${JUPYTERHUB_CHART:-}" ]; then args+=(--chart-archive "$JUPYTERHUB_CHART"); fi
 
 echo "demo: rendering examples/values.yaml with $("$helm_bin" version --short) through the post-renderer" >&2
-HELM_BIN="$helm_bin" .venv/bin/python -m jhub_ck8s.cli "${args[@]}" > "$out/release.yaml"
+HELM_BIN="$helm_bin" "${DEMO_PYTHON:-.venv/bin/python}" -m jhub_ck8s.cli "${args[@]}" > "$out/release.yaml"
 for version in 1.32.0 1.33.0 1.34.0; do
   echo "demo: kubeconform -strict, Kubernetes $version" >&2
   .tools/bin/kubeconform -strict -summary -kubernetes-version "$version" \
