@@ -29,31 +29,36 @@ class ChartInfo:
     version: str
 
 
-def archive_info(path: Path) -> ChartInfo:
-    """Name and version from a chart archive's (or folder's) Chart.yaml; UserError if it is not one."""
-    import yaml
-
+def _chart_yaml_text(path: Path) -> str:
+    """The text of Chart.yaml at the top of a chart folder or archive; UserError if there is none."""
     if path.is_dir():
         try:
-            meta = yaml.safe_load((path / "Chart.yaml").read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
+            return (path / "Chart.yaml").read_text(encoding="utf-8")
+        except OSError:
             raise UserError(f"{path}: not a Helm chart folder (no readable Chart.yaml)") from None
-        if not isinstance(meta, dict):
-            raise UserError(f"{path}: Chart.yaml is not a mapping")
-        return ChartInfo(str(meta.get("name")), str(meta.get("version")))
-
     try:
         with tarfile.open(path, "r:gz") as archive:
             member = next(
                 (m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")),
                 None,
             )
-            if member is None:
+            handle = archive.extractfile(member) if member is not None else None
+            if handle is None:
                 raise UserError(f"{path}: not a Helm chart archive (no Chart.yaml at its top)")
-            handle = archive.extractfile(member)
-            meta = yaml.safe_load(handle.read()) if handle else None
+            return handle.read().decode("utf-8", "replace")
     except (OSError, tarfile.TarError) as exc:
         raise UserError(f"{path}: cannot read the chart archive ({exc})") from None
+
+
+def archive_info(path: Path) -> ChartInfo:
+    """Name and version from a chart archive's (or folder's) Chart.yaml; UserError if it is not one."""
+    from .stream import load_yaml
+
+    text = _chart_yaml_text(path)
+    try:
+        meta = load_yaml(text)
+    except Exception:  # any YAML error
+        raise UserError(f"{path}: Chart.yaml is not valid YAML") from None
     if not isinstance(meta, dict):
         raise UserError(f"{path}: Chart.yaml is not a mapping")
     return ChartInfo(str(meta.get("name")), str(meta.get("version")))
@@ -103,13 +108,11 @@ def fetch_upstream(helm, workdir: Path) -> Path | None:  # helm: jhub_ck8s.helm.
 
 
 def chart_name(chart: Path) -> str:
-    import yaml
-
+    """The chart's name, or "" when the folder holds no readable chart."""
     try:
-        meta = yaml.safe_load((chart / "Chart.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        return archive_info(chart).name
+    except UserError:
         return ""
-    return str(meta.get("name", "")) if isinstance(meta, dict) else ""
 
 
 def has_dependency(chart: Path) -> bool:

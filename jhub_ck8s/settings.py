@@ -403,9 +403,11 @@ def load_file(path: str) -> dict[str, Any]:
     """Read and validate a ``--config`` settings file."""
     import yaml
 
+    from .stream import load_yaml  # the stream's loader: dates stay strings, as Kubernetes reads them
+
     try:
         with open(path, encoding="utf-8") as handle:
-            raw = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            raw = load_yaml(handle.read())
     except OSError as exc:
         raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
     except yaml.YAMLError as exc:
