@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from jhub_ck8s.platform import CLUSTER_SCOPED_KINDS
 from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 ID = "cluster-scoped"
 RULE = "cluster-scoped"
 RULE_USER_SCHEDULER = "cluster-scoped-user-scheduler"
+
+CLUSTER_SCOPED = CLUSTER_SCOPED_KINDS  # the one table, in jhub_ck8s.platform
+
+_USER_SCHEDULER = "cluster-scoped-user-scheduler"
 
 # Kinds that have no namespace (Kubernetes 1.32 built-ins, and common add-ons').
 CLUSTER_SCOPED = frozenset({

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from jhub_ck8s.platform import MINIMUM_REPLICAS_ANNOTATION, replicas
 from jhub_ck8s.report import CHANGE, Finding
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from jhub_ck8s.stream import Stream
 
 ID = "min-replicas"
-ANNOTATION = "elastisys.io/ignore-minimum-replicas"
+ANNOTATION = MINIMUM_REPLICAS_ANNOTATION
 _KINDS = frozenset({"Deployment", "StatefulSet"})
 
 
@@ -49,11 +50,8 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     for doc in stream.live():
         if doc.kind not in _KINDS:
             continue
-        spec = doc.obj.get("spec")
-        replicas = spec.get("replicas") if isinstance(spec, dict) else None
-        if replicas is None:
-            replicas = 1  # the API server's default
-        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas >= 2:
+        count = replicas(doc.obj)
+        if count is None or count >= 2:
             continue
         metadata = doc.obj.setdefault("metadata", {})
         annotations = metadata.get("annotations")
@@ -65,7 +63,7 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         yield Finding(
             ID,
             CHANGE,
-            f"replicas {replicas} < 2: annotated {ANNOTATION}: \"true\" so the platform's "
+            f"replicas {count} < 2: annotated {ANNOTATION}: \"true\" so the platform's "
             "minimum-replicas safeguard accepts it",
             doc,
             "metadata.annotations",

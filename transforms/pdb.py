@@ -32,17 +32,16 @@ After: the StatefulSet only (the PDB is removed and reported).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
-from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from jhub_ck8s.platform import blocking_pdb, replicas
 from jhub_ck8s.podspec import LabelIndex, pod_labels
 from jhub_ck8s.report import CHANGE, INFO, Finding
 
 if TYPE_CHECKING:
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document, Stream
+    from jhub_ck8s.stream import Stream
 
 ID = "pdb"
 
@@ -54,61 +53,6 @@ _CHART_VALUES = {
     "user-scheduler": "scheduling.userScheduler.pdb.enabled: false",
 }
 # Kinds with a replica count Gatekeeper compares minAvailable with.
-_REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
-
-
-def _replicas(doc: Document) -> int | None:
-    if doc.kind not in _REPLICATED:
-        return None
-    spec = doc.obj.get("spec")
-    replicas = spec.get("replicas", 1) if isinstance(spec, dict) else 1
-    if replicas is None:
-        return 1
-    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else None
-
-
-def _percent(value: Any) -> Fraction | None:
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        return Fraction(int(value[:-1]), 100)
-    return None
-
-
-def _is_zero(value: Any) -> bool:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value == 0
-    return _percent(value) == 0
-
-
-def _min_available(value: Any, replicas: int) -> int | None:
-    """minAvailable as a pod count for this many replicas (percentages round up)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    share = _percent(value)
-    return math.ceil(share * replicas) if share is not None else None
-
-
-def _blocking(pdb: Document, workloads: list[tuple[Document, int]]) -> str | None:
-    """Why this PDB blocks every eviction (the reason Gatekeeper rejects it), or None."""
-    spec = pdb.obj.get("spec")
-    if not isinstance(spec, dict):
-        return None
-    if "maxUnavailable" in spec and _is_zero(spec["maxUnavailable"]):
-        return f"maxUnavailable {spec['maxUnavailable']} lets no pod be evicted"
-    if "minAvailable" not in spec:
-        return None
-    wanted = spec["minAvailable"]
-    if _percent(wanted) is not None and _percent(wanted) >= 1:
-        return f"minAvailable {wanted} lets no pod be evicted"
-    for workload, replicas in workloads:
-        count = _min_available(wanted, replicas)
-        if count is not None and count >= replicas:
-            return (
-                f"minAvailable {wanted} >= replicas {replicas} of {workload.label}, "
-                "so no pod may be evicted"
-            )
-    return None
-
-
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     live = stream.live()
     pods = LabelIndex([(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None])
@@ -118,8 +62,9 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         spec = pdb.obj.get("spec")
         selector = spec.get("selector") if isinstance(spec, dict) else None
         selected = pods.matching(selector)
-        workloads = [(doc, n) for doc in selected if (n := _replicas(doc)) is not None]
-        reason = _blocking(pdb, workloads)
+        workloads = [(doc.label, n) for doc in selected if (n := replicas(doc.obj)) is not None]
+        blocking = blocking_pdb(spec, workloads)
+        reason = blocking[1] if blocking else None
         if reason is not None:
             pdb.removed = True
             value = _CHART_VALUES.get(pdb.name)

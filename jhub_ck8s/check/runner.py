@@ -30,6 +30,7 @@ from typing import Any
 
 from .. import hubconfig
 from ..errors import InputError, UserError
+from ..platform import replicas
 from ..podspec import pod_labels, pod_metadata, pod_spec
 from ..settings import is_settings_document, read_layer
 from ..stream import Document, parse, serialize
@@ -115,7 +116,7 @@ def _context(documents: list[Document], trusted: tuple[str, ...] | None) -> safe
     for doc in documents:
         labels = pod_labels(doc.obj)
         if labels is not None:
-            workloads.append(safeguards.Workload(doc.label, safeguards.replicas_of(doc.obj), labels))
+            workloads.append(safeguards.Workload(doc.label, replicas(doc.obj), labels))
     return safeguards.Context(trusted, selectors, tuple(workloads))
 
 

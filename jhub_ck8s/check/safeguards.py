@@ -27,35 +27,18 @@ A Service that passes ``safeguard-load-balancer`` and one that fails it::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
+from ..platform import CLUSTER_SCOPED_KINDS, MINIMUM_REPLICAS_ANNOTATION, blocking_pdb, replicas
 from ..podspec import POD_SPEC_PATHS, containers, selects
 from .model import ERROR, WARNING, Finding
-
-MIN_REPLICAS_ANNOTATION = "elastisys.io/ignore-minimum-replicas"
 
 # Kinds the trusted-registry safeguard inspects (every pod-bearing kind but PodTemplate).
 REGISTRY_KINDS = frozenset(POD_SPEC_PATHS) - {"PodTemplate"}
 # Kinds whose pods run: NetworkPolicy coverage and resource requests apply to them.
 POD_KINDS = frozenset(POD_SPEC_PATHS) - {"PodTemplate"}
-_REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
-
-# Objects a namespaced admin cannot create (Kubernetes 1.32 built-ins and common add-ons).
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "Node", "PersistentVolume", "ComponentStatus", "ClusterRole", "ClusterRoleBinding",
-    "PriorityClass", "RuntimeClass", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "VolumeAttributesClass", "CustomResourceDefinition", "APIService", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "FlowSchema", "PriorityLevelConfiguration",
-    "StorageVersion", "IngressClass", "IPAddress", "ServiceCIDR", "CertificateSigningRequest",
-    "ClusterTrustBundle", "DeviceClass", "PodSecurityPolicy", "ClusterIssuer", "GatewayClass",
-    "ClusterPolicy", "ClusterSecretStore",
-})
-
 
 @dataclass(frozen=True)
 class Workload:
@@ -180,25 +163,15 @@ def localhost_seccomp(target: Target, ctx: Context) -> Iterator[Finding]:
             yield Finding("safeguard-localhost-seccomp", ERROR, "seccompProfile.type is Localhost", ref.where, fix)
 
 
-def replicas_of(obj: Mapping[str, Any]) -> int | None:
-    """spec.replicas of a replicated kind (missing or null = 1); None for other kinds."""
-    if obj.get("kind") not in _REPLICATED:
-        return None
-    value = _mapping(obj.get("spec")).get("replicas", 1)
-    if value is None:
-        return 1
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def minimum_replicas(target: Target, ctx: Context) -> Iterator[Finding]:
     """A Deployment or StatefulSet with ``replicas < 2`` carries the ignore annotation."""
-    replicas = replicas_of(target.obj)
+    count = replicas(target.obj)
     annotations = _mapping(target.metadata.get("annotations"))
-    if replicas is not None and replicas < 2 and MIN_REPLICAS_ANNOTATION not in annotations:
+    if count is not None and count < 2 and MINIMUM_REPLICAS_ANNOTATION not in annotations:
         yield Finding(
-            "safeguard-minimum-replicas", WARNING, f"replicas {replicas} < 2 without the annotation "
-            f"{MIN_REPLICAS_ANNOTATION}", "metadata.annotations",
-            f'annotate it {MIN_REPLICAS_ANNOTATION}: "true" if one replica is intended '
+            "safeguard-minimum-replicas", WARNING, f"replicas {count} < 2 without the annotation "
+            f"{MINIMUM_REPLICAS_ANNOTATION}", "metadata.annotations",
+            f'annotate it {MINIMUM_REPLICAS_ANNOTATION}: "true" if one replica is intended '
             "(the jhub-ck8s post-renderer does), or run 2 replicas",
         )
 
@@ -213,50 +186,20 @@ def load_balancer(target: Target, ctx: Context) -> Iterator[Finding]:
         )
 
 
-def _percent(value: Any) -> Fraction | None:
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        return Fraction(int(value[:-1]), 100)
-    return None
-
-
-def _count(value: Any, replicas: int) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    share = _percent(value)
-    return math.ceil(share * replicas) if share is not None else None
-
-
 def disruption_budget(target: Target, ctx: Context) -> Iterator[Finding]:
     """No PodDisruptionBudget that blocks every eviction: ``maxUnavailable`` 0 / "0%", or
     ``minAvailable`` (percentages rounded up) at least the replicas of a workload it selects.
     """
     spec = _mapping(target.obj.get("spec"))
-    fix = ("remove this PodDisruptionBudget (the jhub-ck8s post-renderer does), or let at least one "
-           "pod be evicted")
-    if "maxUnavailable" in spec:
-        value = spec["maxUnavailable"]
-        if (isinstance(value, int) and not isinstance(value, bool) and value == 0) or _percent(value) == 0:
-            yield Finding("safeguard-pdb", ERROR, f"maxUnavailable {value} lets no pod be evicted", "spec", fix)
-            return
-    if "minAvailable" not in spec:
-        return
-    wanted = spec["minAvailable"]
-    share = _percent(wanted)
-    if share is not None and share >= 1:
-        yield Finding("safeguard-pdb", ERROR, f"minAvailable {wanted} lets no pod be evicted", "spec", fix)
-        return
     selector = spec.get("selector")
-    for workload in ctx.workloads:
-        if workload.replicas is None or not selects(selector, workload.labels):
-            continue
-        count = _count(wanted, workload.replicas)
-        if count is not None and count >= workload.replicas:
-            yield Finding(
-                "safeguard-pdb", ERROR,
-                f"minAvailable {wanted} >= replicas {workload.replicas} of {workload.label}: no pod may be evicted",
-                "spec.minAvailable", fix,
-            )
-            return
+    selected = [(w.label, w.replicas) for w in ctx.workloads if w.replicas is not None and selects(selector, w.labels)]
+    blocking = blocking_pdb(spec, selected)
+    if blocking is not None:
+        field_path, reason = blocking
+        yield Finding(
+            "safeguard-pdb", ERROR, reason, field_path,
+            "remove this PodDisruptionBudget (the jhub-ck8s post-renderer does), or let at least one pod be evicted",
+        )
 
 
 def _cluster_scoped_fix(target: Target) -> str:
