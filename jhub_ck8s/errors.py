@@ -28,3 +28,23 @@ class InputError(UserError):
 
 class SettingsError(UserError):
     """A setting is unknown, has the wrong type or an impossible value."""
+
+
+def shape_of(value: object) -> str:
+    """A value's shape in words ("a number", "a list"), for messages that must not show it.
+
+    Values may come from a Secret; messages name shapes and key paths, never contents.
+    """
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"

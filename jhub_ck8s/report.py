@@ -141,6 +141,9 @@ def summary_line(report: dict[str, Any]) -> str:
 
 def table(report: dict[str, Any], *, changes: bool = True) -> str:
     """Changes as an aligned table, then warnings and errors one per line, then a summary."""
+    if report.get("fatal"):
+        # The run stopped: its partial findings and a "0 errors" summary would only mislead.
+        return report["fatal"] + "\n"
     findings = report.get("findings", [])
     rows = [f for f in findings if f["severity"] in (CHANGE, INFO)] if changes else []
     lines: list[str] = []
@@ -157,7 +160,5 @@ def table(report: dict[str, Any], *, changes: bool = True) -> str:
         for row in [(*header, "WHAT"), *cells]:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
     lines += [finding_line(f) for f in findings if f["severity"] in (WARNING, ERROR)]
-    if report.get("fatal"):
-        lines.append(report["fatal"])
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

@@ -21,39 +21,22 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError
+from . import yamlio
+from .errors import InputError, shape_of
 
 HELM4_FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
 _SEPARATOR = re.compile(r"---(?:[ \t]+(.*))?\Z")
 _SOURCE = re.compile(r"#\s*Source:\s*(.+?)\s*\Z")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe loader without the timestamp resolver: Kubernetes reads dates as strings."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def load_yaml(text: str) -> Any:
-    """Parse one YAML document the way the stream parser does."""
-    return yaml.load(text, Loader=_Loader)
+    """Parse one YAML document the way the stream parser does (Go's meaning of plain scalars)."""
+    return yamlio.load(text)
 
 
 def dump_yaml(obj: Any, *, sort_keys: bool = False) -> str:
-    """Serialise one object in block style, keys in their order, no line folding."""
-    return yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=sort_keys,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 30,
-    )
+    """Serialise one object so that Go, YAML 1.2 and YAML 1.1 readers all read it back as it is."""
+    return yamlio.dump(obj, sort_keys=sort_keys)
 
 
 @dataclass(eq=False)
@@ -115,43 +98,81 @@ def _where(number: int, comments: list[str]) -> str:
     return f"document {number}" + (f" ({source})" if source else "")
 
 
-def _split(text: str) -> list[tuple[int, list[str], str]]:
-    """Split into (first line number, leading comments, body) per document."""
-    chunks: list[tuple[int, list[str], list[str]]] = [(1, [], [])]
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        match = _SEPARATOR.match(line)
+def _split(text: str) -> list[tuple[int, list[str], list[str], str]]:
+    """Split into (first line number, leading comments, directives, body) per document.
+
+    Lines end at ``\n`` only (``\r\n`` keeps its ``\r``): other Unicode separators such
+    as U+2029 are content, and a quoted string holding one is written back as it came.
+    ``%`` directive lines before a document's ``---`` belong to that document.
+    """
+    chunks: list[tuple[int, list[str], list[str], list[str]]] = [(1, [], [], [])]
+    directives: list[str] = []
+    ended = True  # at the start, or after "...": a "%" line is a directive
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        bare = line.rstrip("\r")
+        match = _SEPARATOR.match(bare)
         if match:
-            chunks.append((lineno + 1, [], [match.group(1)] if match.group(1) else []))
+            chunks.append((lineno + 1, [], directives, [match.group(1)] if match.group(1) else []))
+            directives, ended = [], False
             continue
-        if line.rstrip() == "...":
+        if bare.rstrip() == "...":
+            ended = True
             continue
-        _start, comments, body = chunks[-1]
-        if not body and (not line.strip() or line.lstrip().startswith("#")):
-            if line.strip():
-                comments.append(line.rstrip())
+        _start, comments, _directives, body = chunks[-1]
+        if bare.startswith("%") and (ended or not body):
+            directives.append(bare)
+            continue
+        if not body and (not bare.strip() or bare.lstrip().startswith("#")):
+            if bare.strip():
+                comments.append(bare.rstrip())
             continue
         body.append(line)
-    return [(start, comments, "\n".join(body).rstrip() + "\n") for start, comments, body in chunks]
+    if directives:
+        raise InputError(
+            f"the stream ends with the YAML directive {directives[0]!r} and no document after it; "
+            "fix the template that renders it"
+        )
+    return [(start, comments, found, "\n".join(body).rstrip() + "\n") for start, comments, found, body in chunks]
+
+
+def _load_document(body: str, directives: list[str], start: int, where: str) -> Any:
+    """One document's object; InputError naming where, if YAML or Go would refuse it."""
+    text = "\n".join([*directives, "---", body]) if directives else body
+    offset = len(directives) + 1 if directives else 0
+    try:
+        yamlio.check_aliasing(text)
+        return load_yaml(text)
+    except yamlio.ExcessiveAliasing as exc:
+        raise InputError(
+            f"{where}: {exc}, which Helm and Kubernetes refuse; write the values out instead of using "
+            "YAML anchors and aliases"
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            f"{where}: malformed YAML: the character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} "
+            "is not allowed raw in YAML; fix the chart values or template that produced it (quote it with an escape)"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {start + mark.line - offset}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError(
+            f"{where}: malformed YAML{line}: {problem}; fix the chart values or template that produced it"
+        ) from None
 
 
 def parse(text: str) -> list[Document]:
     """Parse a whole stream into documents (see the module docstring for guarantees)."""
     documents: list[Document] = []
     number = 0
-    for start, comments, body in _split(text):
+    # A byte-order mark starts the stream, not the first document: written after our
+    # "---" it would become part of the first key ("\ufeff# Source").
+    text = text.removeprefix("\ufeff")
+    for start, comments, directives, body in _split(text):
         if not body.strip():
             continue
         number += 1
-        try:
-            obj = load_yaml(body)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f" at line {start + mark.line}" if mark else ""
-            problem = getattr(exc, "problem", None) or "not valid YAML"
-            raise InputError(
-                f"{_where(number, comments)}: malformed YAML{line}: {problem}; "
-                "fix the chart values or template that produced it"
-            ) from None
+        obj = _load_document(body, directives, start, _where(number, comments))
         if obj is None:
             number -= 1
             continue
@@ -165,8 +186,14 @@ def parse(text: str) -> list[Document]:
                 f"{_where(number, comments)}: object has no 'kind'; every document must be a "
                 "Kubernetes object with apiVersion and kind"
             )
-        if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
-            for index, item in enumerate(obj["items"]):
+        if obj.get("kind") == "List":
+            items = obj.get("items")
+            if not isinstance(items, list):
+                raise InputError(
+                    f"{_where(number, comments)}: kind List needs 'items' to be a list of objects, got "
+                    f"{shape_of(items)}; fix the template that renders it"
+                )
+            for index, item in enumerate(items):
                 if not isinstance(item, dict) or not item.get("kind"):
                     raise InputError(
                         f"{_where(number, comments)} item {index + 1}: List item is not a "

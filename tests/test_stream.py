@@ -106,3 +106,46 @@ def test_stream_add_inserts_after_a_document():
     assert [d.label for d in stream.live()] == ["ConfigMap/a", "ConfigMap/n", "Service/b"]
     assert new.position == "new document"
     assert "# Source: jhub-ck8s\n" in serialize(stream.documents)
+
+
+# --- valid YAML that Go reads is read here too, and written back unchanged ---------------
+
+
+def test_unquoted_equals_sign_is_a_string_as_in_go():
+    (doc,) = parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {op: =, b: <<}\n")
+    assert doc.obj["data"] == {"op": "=", "b": "<<"}
+
+
+def test_yaml_directive_is_read_and_not_written_back():
+    text = "%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n...\n%YAML 1.1\n---\nkind: Service\nmetadata: {name: b}\n"
+    docs = parse(text)
+    assert [d.label for d in docs] == ["ConfigMap/a", "Service/b"]
+    # Kubernetes' YAML splitter refuses directive lines: the output has none
+    assert "%YAML" not in serialize(docs)
+
+
+def test_directive_without_document_is_one_line():
+    with pytest.raises(InputError, match="ends with the YAML directive"):
+        parse("kind: x\n...\n%YAML 1.1\n")
+
+
+def test_byte_order_mark_does_not_move_behind_the_separator():
+    text = "\ufeff# Source: chart/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+    out = serialize(parse(text))
+    assert "\ufeff" not in out
+    assert out == "---\n" + text.removeprefix("\ufeff")
+
+
+@pytest.mark.parametrize("separator", ["\u2029", "\u2028", "\x85"])
+def test_unicode_separators_are_content_not_line_breaks(separator):
+    body = f'apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a}}\ndata: {{x: "a{separator}b"}}\n'
+    (doc,) = parse("---\n" + body)
+    assert serialize([doc]) == "---\n" + body  # untouched: byte for byte
+
+
+def test_crlf_line_ends_are_kept_for_untouched_documents():
+    body = "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata: {name: a}\r\n"
+    (doc,) = parse("---\r\n" + body)
+    assert doc.obj["metadata"] == {"name": "a"}
+    # the document's own lines keep their \r; the stream's last line end is ours
+    assert serialize([doc]) == "---\n" + body.removesuffix("\r\n") + "\n"
