@@ -186,3 +186,64 @@ def inspect_raw(reference: str, *, creds: tuple[str, str] | None = None) -> byte
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class DenyingServer:
+    """Answers every request with 401 (Basic realm) and keeps the headers it was sent.
+
+    Shows whether credentials reached a registry they were not meant for.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen = self.headers = []  # one dict of request headers per request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _deny(self) -> None:
+                seen.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="denying"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _deny
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def authorizations(self) -> list[str]:
+        return [h["authorization"] for h in self.headers if "authorization" in h]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SilentListener:
+    """Accepts TCP connections on 127.0.0.1 and never answers (a hung registry)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.host = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.held.append(self.sock.accept()[0])
+
+    def stop(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()

@@ -44,19 +44,9 @@ from jhub_ck8s import hubconfig
 from jhub_ck8s import lock as locks
 from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.inventory import MOVE, InventoryImage, Usage
-from jhub_ck8s.mirror import (
-    AUTH,
-    MISSING,
-    TRANSIENT,
-    UNREACHABLE,
-    Access,
-    Credentials,
-    Mirror,
-    MirrorOptions,
-    Skopeo,
-    classify,
-)
+from jhub_ck8s.mirror import Mirror, MirrorOptions, Status
 from jhub_ck8s.podspec import containers, pod_spec
+from jhub_ck8s.skopeo import Access, Credentials, Failure, Skopeo, classify
 from jhub_ck8s.stream import parse
 
 # repository:tag in "upstream" -> layout tag pushed there
@@ -339,18 +329,27 @@ def test_different_digest_at_destination_refused_without_force(world, tmp_path):
     assert sha256(harbor_raw(destination)) == world.layout.digests["amd"]
 
 
-def test_dry_run_prints_commands_with_masked_credentials(world, tmp_path):
+def test_dry_run_reads_both_sides_and_prints_the_exact_commands_masked(world, tmp_path):
     target = world.project()
-    result = run_mirror(world, target, tmp_path / "l.yaml", "--dry-run", "--dest-creds", f"{USER}:{PASSWORD}",
+    present = f"{target}/jupyterhub/k8s-hub:4.4.0"
+    push(world.layout, "amd", present, creds=(USER, PASSWORD))  # already there: no command for it
+    lock = tmp_path / "l.yaml"
+    result = run_mirror(world, target, lock, "--dry-run", "--dest-creds", f"{USER}:{PASSWORD}",
                         "--src-creds", "reader:Src-Secret-1", tmp_path=tmp_path, creds=False)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == len(UPSTREAM_IMAGES)
-    assert all(line.startswith("skopeo copy --all --preserve-digests") for line in lines)
+    assert len(lines) == len(UPSTREAM_IMAGES) - 1
+    assert all(line.split()[0].endswith("skopeo") and line.split()[1:4] == ["copy", "--all", "--preserve-digests"] for line in lines)
     assert all("--dest-creds ***" in line and "--src-creds ***" in line for line in lines)
-    assert f"docker://{world.upstream.host}/jupyterhub/k8s-hub:4.4.0 docker://{target}/jupyterhub/k8s-hub:4.4.0" in result.stdout
+    # what a run would copy: the source by the digest it resolved just now, to the tag
+    proxy = "jupyterhub/configurable-http-proxy"
+    digest = upstream_digest(world, f"{proxy}:5.2.0")
+    assert f"docker://{world.upstream.host}/{proxy}@{digest} docker://{target}/{proxy}:5.2.0" in result.stdout
+    assert not any(f"docker://{present}" in line for line in lines)
+    assert "1 already present" in result.stderr and f"{len(UPSTREAM_IMAGES) - 1} would copy" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr and "Src-Secret-1" not in result.stdout + result.stderr
-    assert not (tmp_path / "l.yaml").exists()
+    assert not lock.exists() and "lock file" not in result.stderr  # never written, never named
+    assert harbor_raw(f"{target}/{proxy}:5.2.0") is None  # nothing copied
 
 
 # --- the library with a fake skopeo (always runs) --------------------------------------------
@@ -363,7 +362,7 @@ class FakeRunner:
         self.script = script
         self.calls: list[list[str]] = []
 
-    def __call__(self, argv, **kwargs):
+    def __call__(self, argv, *, timeout, pass_fds):
         self.calls.append(argv)
         verb = argv[1]
         out, code, err = self.script[verb].pop(0) if len(self.script[verb]) > 1 else self.script[verb][0]
@@ -378,45 +377,48 @@ MANIFEST = json.dumps({"schemaVersion": 2, "config": {"size": 100}, "layers": [{
 
 
 def test_transient_errors_are_retried_with_exponential_backoff(tmp_path):
+    from jhub_ck8s.lock import LockFile
+
     unavailable = (b"", 1, 'time="x" level=fatal msg="reading manifest: received unexpected HTTP status: 503 Service Unavailable"')
     missing = (b"", 1, 'level=fatal msg="reading manifest 1 in h/x: manifest unknown: manifest unknown"')
     # source: 503, 503, then the manifest; destination: missing, then (after the copy) the same manifest
     runner = FakeRunner({"inspect": [unavailable, unavailable, (MANIFEST, 0, ""), missing, (MANIFEST, 0, "")], "copy": [(b"", 0, "")]})
     sleeps: list[float] = []
     lines: list[str] = []
-    mirror = Mirror(Skopeo("skopeo", runner), MirrorOptions(retries=3, retry_delay=0.5), progress=lines.append, sleep=sleeps.append)
-    summary = mirror.run([_image("up.example/a:1", "harbor.example/p/a:1")], str(tmp_path / "lock.yaml"))
-    assert [r.status for r in summary.results] == ["copied"], summary.results
+    mirror = Mirror(Skopeo("skopeo", runner=runner), Access(), Access(), MirrorOptions(retries=3, retry_delay=0.5),
+                    on_result=lambda result, *_: lines.append(result), sleep=sleeps.append)
+    summary = mirror.run([_image("up.example/a:1", "harbor.example/p/a:1")], LockFile(str(tmp_path / "lock.yaml")))
+    assert [r.status for r in summary.results] == [Status.COPIED], summary.results
     assert sleeps == [0.5, 1.0]
     assert summary.results[0].size == len(MANIFEST) + 1124
     copy = next(c for c in runner.calls if c[1] == "copy")
     assert copy[-2] == f"docker://up.example/a@{summary.results[0].digest}"  # copied by the resolved digest
     assert copy[-1] == "docker://harbor.example/p/a:1"
-    assert f"({(len(MANIFEST) + 1124) / 1000:.1f} kB, " in lines[0]
+    assert lines[0].size == len(MANIFEST) + 1124
 
 
 def test_auth_failure_stops_the_rest_and_hides_the_password(tmp_path):
     denied = (b"", 1, 'level=fatal msg="reading manifest 1 in harbor.example/p/a: unauthorized: authentication required (user robot:Hidden-Pw)"')
     runner = FakeRunner({"inspect": [(MANIFEST, 0, ""), denied], "copy": [(b"", 0, "")]})
-    options = MirrorOptions(dest=Access(Credentials("robot", "Hidden-Pw")), jobs=1, retries=0)
-    mirror = Mirror(Skopeo("skopeo", runner), options, progress=lambda _line: None)
+    dest = Access({"harbor.example": Credentials("robot", "Hidden-Pw")})
+    mirror = Mirror(Skopeo("skopeo", runner=runner), Access(), dest, MirrorOptions(jobs=1, retries=0))
     images = [_image("up.example/a:1", "harbor.example/p/a:1"), _image("up.example/b:1", "harbor.example/p/b:1")]
     summary = mirror.run(images, None)
-    assert [r.status for r in summary.results] == ["failed", "not started"]
-    error = summary.results[0].error
+    assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
+    error = summary.results[0].problem.message
     assert "authentication failed" in error and "Hidden-Pw" not in error and "--dest-creds" in error
     assert not any(c[1] == "copy" for c in runner.calls)
 
 
 def test_classify_and_mask():
-    assert classify('level=fatal msg="pinging container registry h: Get \\"http://h/v2/\\": dial tcp h: connect: connection refused"')[0] == UNREACHABLE
-    assert classify('msg="unauthorized: authentication required"')[0] == AUTH
-    assert classify('msg="manifest unknown: manifest unknown"')[0] == MISSING
-    assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == TRANSIENT
-    skopeo = Skopeo("skopeo")  # its private auth folder lives as long as it does
+    assert classify('level=fatal msg="pinging container registry h: Get \\"http://h/v2/\\": dial tcp h: connect: connection refused"')[0] == Failure.UNREACHABLE
+    assert classify('msg="unauthorized: authentication required"')[0] == Failure.AUTH
+    assert classify('msg="manifest unknown: manifest unknown"')[0] == Failure.MISSING
+    assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == Failure.TRANSIENT
+    skopeo = Skopeo("skopeo", in_memory=False)  # auth files on disk, in a folder close() removes
     command = skopeo.copy_command(
         parse_ref("a.example/x:1"), parse_ref("b.example/p/x:1"),
-        Access(Credentials("u", "p1")), Access(Credentials("v", "p2"), tls_verify=False),
+        Access({"a.example": Credentials("u", "p1")}), Access({"b.example": Credentials("v", "p2")}, tls_verify=False),
     )
     shown = command.display()
     assert "--src-creds *** " in shown and "--dest-creds *** " in shown and "p1" not in shown and "p2" not in shown
@@ -433,22 +435,22 @@ def test_classify_and_mask():
     assert js.loads(Path(dest_file).read_text())["auths"]["b.example"]["auth"] == b64.b64encode(b"v:p2").decode()
     assert st.S_IMODE(os.stat(dest_file).st_mode) == 0o600
     folder = os.path.dirname(dest_file)
-    del command, skopeo
-    import gc
-    gc.collect()
-    assert not os.path.exists(folder)  # removed with the Skopeo that made it
+    assert folder == skopeo.auth_folder and st.S_IMODE(os.stat(folder).st_mode) == 0o700
+    skopeo.close()
+    assert not os.path.exists(folder)
     with pytest.raises(Exception) as caught:
         Credentials.parse("no-colon-secret", "--dest-creds")
     assert "no-colon-secret" not in str(caught.value)
 
 
-def test_lock_writer_merges_with_the_existing_lock(tmp_path):
-    from jhub_ck8s.mirror import LockWriter
+def test_lock_file_merges_with_the_existing_lock(tmp_path):
+    from jhub_ck8s.lock import LockFile
 
     path = tmp_path / "images.lock.yaml"
     old = locks.LockEntry("up.example/old:1", "sha256:" + "1" * 64, "harbor.example/p/old:1")
     path.write_text(locks.ImageLock((old,)).to_yaml())
-    writer = LockWriter(str(path))
+    writer = LockFile(str(path))
+    writer.prepare()
     writer.add(locks.LockEntry("up.example/new:1", "sha256:" + "2" * 64, "harbor.example/p/new:1"))
     loaded = locks.load(str(path))
     assert sorted(loaded.by_source()) == ["up.example/new:1", "up.example/old:1"]
@@ -460,9 +462,9 @@ def test_auth_files_are_safe_to_build_from_many_threads():
     """mirror builds commands from several threads at once; each gets a complete auth file."""
     from concurrent.futures import ThreadPoolExecutor
 
-    access = Access(Credentials("robot", "Token-1"))
+    access = Access({"harbor.example": Credentials("robot", "Token-1")})
     for _ in range(8):  # an unguarded writer races here about every other round
-        skopeo = Skopeo("skopeo")
+        skopeo = Skopeo("skopeo", in_memory=False)
 
         def build(i: int, skopeo: Skopeo = skopeo) -> str:
             argv = skopeo.inspect_command(parse_ref(f"harbor.example/p/x{i % 3}:1"), access).argv()
@@ -470,4 +472,5 @@ def test_auth_files_are_safe_to_build_from_many_threads():
 
         with ThreadPoolExecutor(8) as pool:
             texts = list(pool.map(build, range(64)))
+        skopeo.close()
         assert all(json.loads(t)["auths"]["harbor.example"]["auth"] for t in texts)
