@@ -1,7 +1,8 @@
 """``mirror`` against two real registries on 127.0.0.1 ("upstream" open, "harbor" with basic auth).
 
 The registries, the test images (built offline with umoci, one multi-architecture index)
-and the pushes are set up once per module and stopped in its finalizer. Every test that
+and the pushes are set up once per test session (``world`` in conftest.py, from
+``mirror_world``) and stopped at its end. Every test that
 writes to "harbor" uses its own project path, so the tests do not depend on each other's
 order. Without docker-registry, skopeo, umoci or htpasswd the registry tests skip and say
 which is missing; the tests of the library with a fake skopeo always run.
@@ -9,7 +10,6 @@ which is missing; the tests of the library with a fake skopeo always run.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -18,27 +18,22 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, run_postrender
-from registry_fixtures import (
-    PASSWORD,
-    USER,
-    Layout,
-    Registry,
-    build_images,
-    free_port,
-    inspect_raw,
-    push,
-    sha256,
-    skip_reason,
-    start_registry,
+from conftest import REPO, run_postrender
+from mirror_world import (
+    MULTI,
+    UPSTREAM_IMAGES,
+    env_for,
+    harbor_raw,
+    mirror_args,
+    run_mirror,
+    stream_of,
+    upstream_digest,
 )
+from registry_fixtures import PASSWORD, USER, free_port, inspect_raw, push, sha256
 
 from jhub_ck8s import hubconfig
 from jhub_ck8s import lock as locks
@@ -48,104 +43,6 @@ from jhub_ck8s.mirror import Mirror, MirrorOptions, Status
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.skopeo import Access, Credentials, Failure, Skopeo, classify
 from jhub_ck8s.stream import parse
-
-# repository:tag in "upstream" -> layout tag pushed there
-UPSTREAM_IMAGES = {
-    "jupyterhub/k8s-hub:4.4.0": "amd",
-    "jupyterhub/configurable-http-proxy:5.2.0": "other",
-    "jupyterhub/k8s-image-awaiter:4.4.0": "amd",
-    "jupyterhub/k8s-network-tools:4.4.0": "other",
-    "jupyterhub/k8s-singleuser-sample:4.4.0": "multi",
-    "jupyter/scipy-notebook:2025-06-30": "amd",
-    "jupyter/r-notebook:2025-06-30": "other",
-    "example/user-sidecar:1.2.3": "arm",
-    "library/pause:3.10.1": "amd",
-}
-MULTI = "jupyterhub/k8s-singleuser-sample:4.4.0"
-
-
-@dataclass
-class World:
-    upstream: Registry
-    harbor: Registry
-    layout: Layout
-    stream: Path
-    folder: Path
-
-    def project(self) -> str:
-        return f"{self.harbor.host}/p{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("registries")
-    started: list[Registry] = []
-    try:
-        upstream = start_registry(folder / "upstream", "upstream")
-        started.append(upstream)
-        harbor = start_registry(folder / "harbor", "harbor", auth=(USER, PASSWORD))
-        started.append(harbor)
-        layout = build_images(folder / "images")
-        for repository, tag in UPSTREAM_IMAGES.items():
-            push(layout, tag, f"{upstream.host}/{repository}")
-        hub_values = Template((FIXTURES / "mirror-hub-values.yaml").read_text()).substitute(upstream=upstream.host)
-        stream = Template((FIXTURES / "mirror-release.yaml").read_text()).substitute(
-            upstream=upstream.host, hub_values_b64=base64.b64encode(hub_values.encode()).decode()
-        )
-        path = folder / "release.yaml"
-        path.write_text(stream)
-        yield World(upstream, harbor, layout, path, folder)
-    finally:
-        for registry in started:
-            registry.stop()
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Isolated from the user's own registry logins."""
-    env = {**os.environ, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(tmp_path / "no-auth.json")}
-    env.pop("JHUB_CK8S_SRC_CREDS", None)
-    env.pop("JHUB_CK8S_DEST_CREDS", None)
-    env.update(extra)
-    return env
-
-
-def mirror_args(world: World, target: str, lock: Path, *extra: str, stream: Path | None = None) -> list[str]:
-    return [
-        sys.executable, "-m", "jhub_ck8s.cli", "mirror",
-        "--from", str(stream or world.stream), "--registry", target,
-        "--src-tls-verify=false", "--dest-tls-verify=false", "--lock", str(lock), *extra,
-    ]
-
-
-def run_mirror(world: World, target: str, lock: Path, *extra: str, tmp_path: Path, stream: Path | None = None,
-               env: dict[str, str] | None = None, creds: bool = True) -> subprocess.CompletedProcess:
-    environment = env_for(tmp_path, **({"JHUB_CK8S_DEST_CREDS": f"{USER}:{PASSWORD}"} if creds else {}))
-    environment.update(env or {})
-    return subprocess.run(
-        mirror_args(world, target, lock, *extra, stream=stream),
-        capture_output=True, text=True, cwd=REPO, env=environment, check=False, timeout=300,
-    )
-
-
-def one_image_stream(folder: Path, image: str) -> Path:
-    path = folder / f"one-{uuid.uuid4().hex[:6]}.yaml"
-    path.write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
-        "  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n"
-        f"    spec:\n      containers:\n        - name: app\n          image: {image}\n"
-    )
-    return path
-
-
-def harbor_raw(reference: str) -> bytes | None:
-    return inspect_raw(reference, creds=(USER, PASSWORD))
-
-
-def upstream_digest(world: World, repository: str) -> str:
-    return world.layout.digests[UPSTREAM_IMAGES[repository]]
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +195,7 @@ def test_wrong_credentials_clear_message_never_echoed(world, tmp_path):
 
 
 def test_missing_source_image(world, tmp_path):
-    stream = one_image_stream(tmp_path, f"{world.upstream.host}/nothere/app:1.0")
+    stream = stream_of(tmp_path, f"{world.upstream.host}/nothere/app:1.0")
     result = run_mirror(world, world.project(), tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
     assert result.returncode == 1
     assert f"source image {world.upstream.host}/nothere/app:1.0 does not exist (manifest unknown)" in result.stderr
@@ -310,7 +207,7 @@ def test_registry_down(world, tmp_path):
     assert result.returncode == 1
     assert f"destination registry {down} is unreachable after 3 attempt(s)" in result.stderr
     assert "not started" in result.stderr  # the others are not tried against a dead registry
-    stream = one_image_stream(tmp_path, f"{down}/team/app:1.0")
+    stream = stream_of(tmp_path, f"{down}/team/app:1.0")
     source_down = run_mirror(world, world.project(), tmp_path / "l2.yaml", "--retries", "0", stream=stream, tmp_path=tmp_path)
     assert source_down.returncode == 1 and f"source registry {down} is unreachable" in source_down.stderr
 
@@ -319,7 +216,7 @@ def test_different_digest_at_destination_refused_without_force(world, tmp_path):
     target = world.project()
     destination = f"{target}/jupyterhub/k8s-hub:4.4.0"
     push(world.layout, "other", destination, creds=(USER, PASSWORD))
-    stream = one_image_stream(tmp_path, f"{world.upstream.host}/jupyterhub/k8s-hub:4.4.0")
+    stream = stream_of(tmp_path, f"{world.upstream.host}/jupyterhub/k8s-hub:4.4.0")
     refused = run_mirror(world, target, tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
     assert refused.returncode == 1
     assert "already holds a different image" in refused.stderr and "--force" in refused.stderr
