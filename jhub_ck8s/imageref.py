@@ -208,11 +208,11 @@ class ImageCollision(SettingsError):
         self.destination = destination
         shown = [claim for claim in (second, first) if claim.label is None]
         where = f" both map to {push_target(destination)}" if shown else " map to the same destination tag"
-        host = f"{shown[0].source.registry}={destination.registry}/PROJECT" if shown else "SOURCE-HOST=HARBOR/PROJECT"
+        host = shown[0].source.registry if shown else "SOURCE-HOST"
         super().__init__(
-            f"images {first.text} and {second.text}{where}, so one would overwrite the other; send one "
-            f"source registry to a project of its own with registryMap (e.g. --registry-map {host}, "
-            "or ck8s.registryMap in the values)"
+            f"images {first.text} and {second.text}{where}, so one would overwrite the other; give one source "
+            f"registry a project of its own with the registryMap setting (e.g. registryMap: {{{host}: "
+            f"{destination.registry}/PROJECT}} under ck8s: in the values, or in --config)"
         )
 
 

@@ -68,8 +68,14 @@ class Problem:
 
     @property
     def registry_key(self) -> tuple[Side | None, str | None, Failure | None] | None:
-        """Identifies a registry-wide failure, so it is reported once."""
+        """Identifies a failure that dooms a whole registry, so it is reported once.
+
+        A source that refuses one image may well serve the next (permissions are often per
+        repository): that one is the image's own failure.
+        """
         if self.failure is None or not self.failure.registry_wide:
+            return None
+        if self.side is Side.SOURCE and self.failure is Failure.AUTH:
             return None
         return self.side, self.registry, self.failure
 
@@ -339,9 +345,7 @@ class Mirror:
                 if problem.side is Side.DESTINATION:
                     if self._stop is None:
                         self._stop = problem
-                elif problem.failure is not Failure.AUTH and problem.registry:
-                    # unreachable, time-out, TLS: every image of that registry fails alike;
-                    # a refused image does not mean its neighbours are refused too
+                elif problem.registry:  # unreachable, time-out, TLS: its other images fail alike
                     self._doomed.setdefault(problem.registry, problem)
             return repeated, next(self._finished)
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -247,3 +248,28 @@ class SilentListener:
         self.sock.close()
         for conn in self.held:
             conn.close()
+
+
+def delete_manifest(registry: Registry, repository: str, digest: str) -> None:
+    """``DELETE /v2/REPOSITORY/manifests/DIGEST`` (the registries run with delete enabled)."""
+    request = urllib.request.Request(f"http://{registry.host}/v2/{repository}/manifests/{digest}", method="DELETE")
+    if registry.auth:
+        token = base64.b64encode(":".join(registry.auth).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202, response.status
+
+
+def processes_in_groups(groups: set[int]) -> list[str]:
+    """Live (not zombie) processes whose process group is one of ``groups``, as "pid command"."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        state, _parent, group = text[text.rindex(")") + 2 :].split()[:3]
+        if int(group) in groups and state != "Z":
+            found.append(f"{stat.parent.name} {command}")
+    return found
