@@ -371,3 +371,27 @@ def test_auth_files_are_safe_to_build_from_many_threads():
             texts = list(pool.map(build, range(64)))
         skopeo.close()
         assert all(json.loads(t)["auths"]["harbor.example"]["auth"] for t in texts)
+
+
+def test_lock_file_writers_merge_what_is_on_disk_under_a_folder_lock(tmp_path):
+    """Two writers of one file (two runs) keep each other's entries; a writer waits for the lock."""
+    import fcntl
+    import threading
+
+    from jhub_ck8s.lock import LockFile
+
+    path = str(tmp_path / "images.lock.yaml")
+    first, second = LockFile(path), LockFile(path)
+    for n in range(3):
+        first.add(locks.LockEntry(f"up.example/a{n}:1", "sha256:" + "1" * 64, f"harbor.example/p/a{n}:1"))
+        second.add(locks.LockEntry(f"up.example/b{n}:1", "sha256:" + "2" * 64, f"harbor.example/p/b{n}:1"))
+    assert len(locks.load(path).entries) == 6
+    folder = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(folder, fcntl.LOCK_EX)  # as another run in the middle of its write
+    writer = threading.Thread(target=first.add, args=(locks.LockEntry("up.example/c:1", "sha256:" + "3" * 64, "harbor.example/p/c:1"),))
+    writer.start()
+    time.sleep(0.3)
+    assert writer.is_alive() and len(locks.load(path).entries) == 6
+    os.close(folder)
+    writer.join(10)
+    assert not writer.is_alive() and len(locks.load(path).entries) == 7
