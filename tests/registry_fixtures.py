@@ -190,12 +190,12 @@ def sha256(data: bytes) -> str:
 
 
 class DenyingServer:
-    """Answers every request with 401 (Basic realm) and keeps the headers it was sent.
-
-    Shows whether credentials reached a registry they were not meant for.
+    """Answers every request with ``status`` (401 with a Basic realm by default) and keeps
+    the headers it was sent: shows whether credentials reached a registry they were not
+    meant for. ``status=503`` makes a registry that is always "unavailable".
     """
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 401) -> None:
         import http.server
         import threading
 
@@ -204,8 +204,9 @@ class DenyingServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def _deny(self) -> None:
                 seen.append({k.lower(): v for k, v in self.headers.items()})
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="denying"')
+                self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="denying"')
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -162,6 +162,17 @@ def test_dest_creds_from_stdin_never_reach_a_command_line(world, tmp_path):
     assert "\ncopy " in f"\n{calls}" and PASSWORD not in calls and "--dest-authfile /dev/fd/" in calls
     both = run_mirror(world, target, tmp_path / "l.yaml", "--dest-creds", "-", "--from", "-", tmp_path=tmp_path, creds=False)
     assert both.returncode == 2 and "both read stdin" in both.stderr
+    empty = subprocess.run(command, input="", capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
+    assert empty.returncode == 2 and "--dest-creds -: stdin held no credentials" in empty.stderr
+
+
+def test_images_lock_output_binds_credentials_too(world, deny, tmp_path):
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}", f"{deny.host}/team/app:1.0")
+    command = [sys.executable, "-m", "jhub_ck8s.cli", "images", "--from", str(stream), "--registry", world.project(),
+               "--output", "lock", "--src-tls-verify=false", "--src-creds", "reader:Src-Secret-1"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
+    assert result.returncode == 2 and "2 source registries" in result.stderr and result.stdout == ""
+    assert deny.headers == []
 
 
 # --- interrupts and time-outs --------------------------------------------------------------------
@@ -208,6 +219,52 @@ def test_a_signal_stops_the_run_kills_skopeo_and_keeps_the_lock_true(world, tmp_
     rerun = run_mirror(world, target, lock, tmp_path=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert len(lock_matches_destination(lock)) == len(UPSTREAM_IMAGES)
+
+
+@pytest.mark.parametrize("command", ["mirror --verify", "images --output lock"])
+def test_a_signal_ends_a_check_that_waits_for_a_silent_registry(world, silent, tmp_path, command):
+    if command == "mirror --verify":
+        args = mirror_args(world, f"{silent.host}/p", tmp_path / "l.yaml", "--verify")
+    else:
+        stream = stream_of(tmp_path, f"{silent.host}/team/app:1.0")
+        args = [sys.executable, "-m", "jhub_ck8s.cli", "images", "--from", str(stream), "--output", "lock",
+                "--src-tls-verify=false", "--registry", world.project()]
+    process = subprocess.Popen(args, cwd=REPO, env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: len(silent.held) >= 1, "skopeo reached the silent registry", process)
+        start = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert time.monotonic() - start < 10  # not the 30 s time-out, nor its retries
+    assert process.returncode == 128 + signal.SIGTERM and stdout == ""
+    assert "interrupted by SIGTERM" in stderr
+
+
+def test_a_destination_that_speaks_no_tls_stops_the_run_with_the_fix(world, tmp_path):
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--dest-tls-verify=true", tmp_path=tmp_path)
+    assert result.returncode == 1
+    full = [line for line in progress(result) if "TLS problem" in line]
+    assert len(full) == 1 and "--dest-tls-verify=false" in full[0] and f"destination registry {world.harbor.host}" in full[0]
+    assert "not started" in result.stderr
+
+
+def test_an_always_unavailable_source_is_retried_then_fails_only_its_images(world, tmp_path):
+    unavailable = DenyingServer(status=503)
+    try:
+        healthy = f"localhost:{world.upstream.port}/{HUB}"
+        stream = stream_of(tmp_path, f"{unavailable.host}/team/a:1.0", healthy)
+        result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--jobs", "1", "--retries", "2",
+                            "--retry-delay", "0", stream=stream, tmp_path=tmp_path)
+        assert result.returncode == 1
+        assert f"source registry {unavailable.host} kept failing after 3 attempt(s)" in result.stderr
+        assert "2 images: 1 copied, 0 already present, 1 failed" in result.stderr
+        assert len({h.get("user-agent") for h in unavailable.headers}) == 1 and len(unavailable.headers) >= 3
+    finally:
+        unavailable.stop()
 
 
 def test_a_destination_that_never_answers_stops_the_run_after_its_retries(world, silent, tmp_path):
