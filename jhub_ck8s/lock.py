@@ -130,6 +130,13 @@ class LockFile:
             os.close(descriptor)  # releases the lock
 
     def add(self, entry: LockEntry) -> ImageLock:
+        """The lock as written; UserError (one line) when it cannot be written."""
+        try:
+            return self._add(entry)
+        except OSError as exc:
+            raise UserError(f"--lock {self.path}: cannot write it ({exc.strerror})") from None
+
+    def _add(self, entry: LockEntry) -> ImageLock:
         with self._locked():
             try:
                 info: os.stat_result | None = os.stat(self.path)

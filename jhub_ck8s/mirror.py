@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import lock as locks
 from .errors import EXIT_POLICY, UserError
@@ -44,6 +45,7 @@ from .skopeo import Access, Cancelled, Child, Failure, GivenCredentials, Manifes
 
 SRC_CREDS_ENV = "JHUB_CK8S_SRC_CREDS"
 DEST_CREDS_ENV = "JHUB_CK8S_DEST_CREDS"
+T = TypeVar("T")
 _NO_TARGET = "no target registry is configured: pass --registry HOST/PROJECT (or set ck8s.registry / --config)"
 
 
@@ -246,7 +248,7 @@ class Mirror:
         while not self.skopeo.cancelled and time.monotonic() < deadline:
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
-    def _retrying(self, call: Callable[[], bytes | Manifest | None], keep_going: Callable[[], bool]) -> object:
+    def _retrying(self, call: Callable[[], T], keep_going: Callable[[], bool]) -> T:
         attempt = 0
         while True:
             try:
@@ -277,7 +279,6 @@ class Mirror:
             if exc.kind is Failure.MISSING:
                 return None
             raise _Failed(self.problem(exc, ref, side)) from None
-        assert isinstance(manifest, Manifest)
         return manifest
 
     def problem(self, exc: SkopeoError, ref: ImageRef, side: Side) -> Problem:
@@ -291,7 +292,7 @@ class Mirror:
             Failure.MISSING: f"{where} image {name} does not exist (manifest unknown)",
             Failure.UNREACHABLE: f"{where} registry {host} is unreachable after {exc.attempts} attempt(s): {exc.detail}",
             Failure.TIMEOUT: f"{where} registry {host} did not answer in time after {exc.attempts} attempt(s): "
-            f"{exc.detail}; raise --timeout (or --copy-timeout) if it is only slow",
+            f"{exc.detail}; raise {'--copy-timeout' if exc.verb == 'copy' else '--timeout'} if it is only slow",
             Failure.TLS: f"{where} registry {host}: TLS problem ({exc.detail}); for a plain-HTTP registry on loopback pass {tls}",
             Failure.TRANSIENT: f"{where} registry {host} kept failing after {exc.attempts} attempt(s): {exc.detail}",
         }
@@ -411,7 +412,7 @@ class Mirror:
                 status = Status.IN_PLACE
             assert image.destination is not None
             if lock is not None and not dry_run:
-                lock.add(locks.LockEntry(image.source.normalized, manifest.digest, image.destination.normalized))
+                self._write(lock, locks.LockEntry(image.source.normalized, manifest.digest, image.destination.normalized))
         except _Failed as exc:
             repeated, finished = self._record(exc.problem)
             return ImageResult(image, Status.FAILED, seconds=time.monotonic() - start, problem=exc.problem,
@@ -422,6 +423,16 @@ class Mirror:
             return ImageResult(image, Status.INTERRUPTED, seconds=time.monotonic() - start, finished=self._next())
         return ImageResult(image, status, manifest.digest, manifest.size, time.monotonic() - start,
                            command=command, finished=self._next())
+
+    def _write(self, lock: locks.LockFile, entry: locks.LockEntry) -> None:
+        """Add to the lock file; a lock file that cannot be written stops the run."""
+        try:
+            lock.add(entry)
+        except UserError as exc:
+            problem = Problem(str(exc))
+            with self._guard:
+                self._stop = self._stop or problem
+            raise _Failed(problem) from None
 
     def _next(self) -> int:
         with self._guard:

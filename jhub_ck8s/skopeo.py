@@ -362,6 +362,7 @@ class SkopeoError(Exception):
     kind: Failure
     detail: str
     side: Side | None = None  # for a copy: the side skopeo named; None when it did not say
+    verb: str = ""  # "inspect" or "copy"
     attempts: int = 1
 
     def __str__(self) -> str:
@@ -545,14 +546,16 @@ class Skopeo:
         try:
             result = self._runner(command.argv(), timeout=timeout, pass_fds=command.descriptors())
         except subprocess.TimeoutExpired:
-            raise SkopeoError(Failure.TIMEOUT, f"no answer within {timeout:g}s (skopeo {command.verb} was stopped)") from None
+            raise SkopeoError(
+                Failure.TIMEOUT, f"no answer within {timeout:g}s (skopeo {command.verb} was stopped)", verb=command.verb
+            ) from None
         except OSError as exc:
             raise UserError(f"cannot run {self.binary}: {exc.strerror}") from None
         if result.returncode != 0:
             stderr = result.stderr.decode("utf-8", "replace") if isinstance(result.stderr, bytes) else str(result.stderr or "")
             kind, detail = classify(stderr)
             side = blame(_message(stderr)) if blame else None
-            raise SkopeoError(kind, redact(detail, command.secrets()), side)
+            raise SkopeoError(kind, redact(detail, command.secrets()), side, command.verb)
         return result.stdout if isinstance(result.stdout, bytes) else str(result.stdout).encode()
 
     def inspect(self, ref: ImageRef, access: Access, timeout: float | None) -> Manifest:

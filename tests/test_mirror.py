@@ -395,3 +395,25 @@ def test_lock_file_writers_merge_what_is_on_disk_under_a_folder_lock(tmp_path):
     os.close(folder)
     writer.join(10)
     assert not writer.is_alive() and len(locks.load(path).entries) == 7
+
+
+def test_a_lock_file_that_cannot_be_written_stops_the_run(tmp_path):
+    """The folder disappears after the check (a removed mount, a cleaned-up workspace)."""
+    from jhub_ck8s.lock import LockFile
+
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    lock = LockFile(str(folder / "images.lock.yaml"))
+    missing = (b"", 1, 'level=fatal msg="reading manifest 1 in h/x: manifest unknown: manifest unknown"')
+    runner = FakeRunner({"inspect": [(MANIFEST, 0, ""), missing, (MANIFEST, 0, "")], "copy": [(b"", 0, "")]})
+
+    def remove_then_run(argv, **kwargs):
+        shutil.rmtree(folder, ignore_errors=True)
+        return runner(argv, **kwargs)
+
+    mirror = Mirror(Skopeo("skopeo", runner=remove_then_run), Access(), Access(), MirrorOptions(jobs=1, retries=0))
+    images = [_image("up.example/a:1", "harbor.example/p/a:1"), _image("up.example/b:1", "harbor.example/p/b:1")]
+    summary = mirror.run(images, lock)
+    assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
+    assert summary.first_problem.message.startswith(f"--lock {folder / 'images.lock.yaml'}: cannot write it")
+    assert not lock.written
