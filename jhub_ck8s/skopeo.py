@@ -157,12 +157,13 @@ def bind(given: Sequence[GivenCredentials], hosts: Iterable[str], side: Side) ->
             bound[item.host] = item.credentials
     if unscoped:
         origin = unscoped[0].origin
-        if len(unscoped) > 1 or bound or len(wanted) > 1:
-            named = f" ({', '.join(wanted)})" if len(wanted) > 1 else ""
+        fix = f"bind each value to its registry, {flag} HOST=USER:PASS (repeatable), or use an auth file (--authfile)"
+        if len(unscoped) > 1 or bound:
+            raise UserError(f"{origin}: more than one value, and not every one names its registry host: {fix}")
+        if len(wanted) > 1:
             raise UserError(
-                f"{origin} names no registry host, and this run talks to {len(wanted)} {side.value} "
-                f"registries{named}: bind each value to its registry, {flag} HOST=USER:PASS (repeatable), "
-                "or use an auth file (--authfile)"
+                f"{origin} names no registry host, and this run talks to {len(wanted)} {side.value} registries "
+                f"({', '.join(wanted)}): {fix}"
             )
         if wanted:
             bound[wanted[0]] = unscoped[0].credentials

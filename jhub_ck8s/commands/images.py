@@ -16,12 +16,16 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import inventory
 from ..errors import EXIT_POLICY, UserError
 from ..release import add_chart_arguments, run_chart
 from ..settings import load_file, read_layer
+
+if TYPE_CHECKING:
+    from ..lock import ImageLock
+    from ..mirror import AccessRequest
 
 EPILOG = """\
 examples:
@@ -60,10 +64,10 @@ def add_access_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--authfile", metavar="FILE", help="containers auth file (keyed by registry host) for both sides (default: skopeo's, or $REGISTRY_AUTH_FILE)")
     parser.add_argument("--src-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the source (--src-tls-verify=false for a plain-HTTP registry)")
     parser.add_argument("--dest-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the destination (--dest-tls-verify=false for a plain-HTTP registry)")
-    parser.add_argument("--timeout", type=_at_least(1, float, "seconds"), default=30.0, metavar="SECONDS", help="give up on a registry that has not answered one manifest read within this time (default 30)")
+    parser.add_argument("--timeout", type=at_least(1, float, "seconds"), default=30.0, metavar="SECONDS", help="give up on a registry that has not answered one manifest read within this time (default 30)")
 
 
-def _at_least(minimum: float, convert: Callable[[str], float], unit: str) -> Callable[[str], Any]:
+def at_least(minimum: float, convert: Callable[[str], float], unit: str) -> Callable[[str], Any]:
     """An argparse type: a number of ``unit`` no smaller than ``minimum``."""
 
     def read(text: str) -> Any:
@@ -87,7 +91,7 @@ def _read_secret(flag: str) -> str:
     return sys.stdin.read()
 
 
-def access_requests(args: argparse.Namespace) -> tuple[Any, Any]:  # -> (mirror.AccessRequest, mirror.AccessRequest)
+def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequest]:
     """What the user gave for the source and the destination side (flags win over the environment)."""
     from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, AccessRequest
     from ..skopeo import GivenCredentials
@@ -98,7 +102,7 @@ def access_requests(args: argparse.Namespace) -> tuple[Any, Any]:  # -> (mirror.
     if len(stdin_users) > 1:
         raise UserError(f"{' and '.join(stdin_users)} both read stdin; give one of them another way")
 
-    def given(values: list[str] | None, flag: str, env: str) -> tuple[Any, ...]:
+    def given(values: list[str] | None, flag: str, env: str) -> tuple[GivenCredentials, ...]:
         found = []
         for value in values or ():
             if value == "-":
@@ -151,7 +155,7 @@ def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
     return inventory.collect(documents, inventory.settings_for(documents, file_layer, flag_layer))
 
 
-def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> Any:  # -> lock.ImageLock
+def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> ImageLock:
     """An ImageLock with every source digest resolved by skopeo (needs registry access)."""
     from ..interrupts import Interrupts
     from ..mirror import Mirror, MirrorOptions
@@ -186,7 +190,7 @@ def register(subparsers: Any) -> None:
     add_source_arguments(parser)
     parser.add_argument("-o", "--output", choices=("table", "json", "lock"), default="table", help="table (default), json, or lock (an ImageLock; resolves digests with skopeo, needs registry access)")
     add_access_arguments(parser)
-    parser.add_argument("--retries", type=_at_least(0, int, "a whole number"), default=3, metavar="N", help="--output lock: retries on transient registry errors (default 3)")
+    parser.add_argument("--retries", type=at_least(0, int, "a whole number"), default=3, metavar="N", help="--output lock: retries on transient registry errors (default 3)")
     parser.set_defaults(handler=run)
 
 

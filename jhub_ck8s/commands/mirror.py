@@ -13,10 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
-from .images import _at_least, access_requests, add_access_arguments, add_source_arguments, load_inventory
+from .images import access_requests, add_access_arguments, add_source_arguments, at_least, load_inventory
+
+if TYPE_CHECKING:
+    from ..interrupts import Interrupts
+    from ..mirror import ImageResult, Problem, Summary, VerifyResult
 
 EPILOG = """\
 examples:
@@ -51,11 +55,11 @@ def register(subparsers: Any) -> None:
     )
     add_source_arguments(parser)
     add_access_arguments(parser)
-    parser.add_argument("--copy-timeout", type=_at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long (default 1800)")
+    parser.add_argument("--copy-timeout", type=at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long (default 1800)")
     parser.add_argument("--lock", metavar="FILE", default="images.lock.yaml", help="lock file to merge into (default: images.lock.yaml)")
-    parser.add_argument("--jobs", type=_at_least(1, int, "a whole number"), default=4, metavar="N", help="images copied at the same time (default 4)")
-    parser.add_argument("--retries", type=_at_least(0, int, "a whole number"), default=3, metavar="N", help="retries on transient errors: connection refused, time-outs, HTTP 5xx (default 3)")
-    parser.add_argument("--retry-delay", type=_at_least(0, float, "seconds"), default=1.0, metavar="SECONDS", help="wait before the first retry, doubled each time (default 1)")
+    parser.add_argument("--jobs", type=at_least(1, int, "a whole number"), default=4, metavar="N", help="images copied at the same time (default 4)")
+    parser.add_argument("--retries", type=at_least(0, int, "a whole number"), default=3, metavar="N", help="retries on transient errors: connection refused, time-outs, HTTP 5xx (default 3)")
+    parser.add_argument("--retry-delay", type=at_least(0, float, "seconds"), default=1.0, metavar="SECONDS", help="wait before the first retry, doubled each time (default 1)")
     parser.add_argument("--force", action="store_true", help="overwrite a destination tag that holds a different image")
     parser.add_argument("--dry-run", action="store_true", help="read both sides as a real run would, print the skopeo copy commands it would run (credentials masked), change nothing")
     parser.add_argument("--verify", action="store_true", help="copy nothing: check every destination (index children too) against the lock file's digests, list what is wrong")
@@ -75,7 +79,14 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _progress_line(result: Any, done: int, total: int) -> str:  # result: mirror.ImageResult
+def _as_above(problem: Problem) -> str:
+    """A problem already printed in full, in a few words."""
+    if problem.registry and problem.side:
+        return f"{problem.side.value} registry {problem.registry}: same problem as above"
+    return "same problem as above"
+
+
+def _progress_line(result: ImageResult, done: int, total: int) -> str:
     from ..mirror import Status
 
     status, image, problem = result.status, result.image, result.problem
@@ -85,14 +96,14 @@ def _progress_line(result: Any, done: int, total: int) -> str:  # result: mirror
     if problem is None and not status.done:
         return f"{head}: interrupted before it started"
     if problem is not None and result.repeated:
-        return f"{head}: {problem.side.value if problem.side else ''} registry {problem.registry}: same problem as above"
+        return f"{head}: {_as_above(problem)}"
     if problem is not None:
         return f"{head}: {problem.message}"
     target = "" if status is Status.IN_PLACE else f" -> {image.destination}"
     return f"{head}{target} {result.digest} ({_human_size(result.size)}, {result.seconds:.1f}s)"
 
 
-def _counts(summary: Any) -> str:  # summary: mirror.Summary
+def _counts(summary: Summary) -> str:
     from ..mirror import Status
 
     words = {Status.PRESENT: "already present", Status.IN_PLACE: "already in place"}
@@ -117,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     inv = load_inventory(args)
     options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout)
 
-    def report(result: Any, done: int, total: int) -> None:
+    def report(result: ImageResult, done: int, total: int) -> None:
         if not args.quiet:
             _say(_progress_line(result, done, total))
 
@@ -159,14 +170,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(results: list[Any], total: int, with_lock: bool, interrupts: Any) -> int:
+def _verify(results: list[VerifyResult], total: int, with_lock: bool, interrupts: Interrupts) -> int:
     from ..mirror import Verdict
 
     for result in results:
-        if result.repeated and result.problem is not None:
-            detail = f"{result.problem.side.value if result.problem.side else ''} registry {result.problem.registry}: same problem as above"
-        else:
-            detail = result.detail
+        detail = _as_above(result.problem) if result.repeated and result.problem is not None else result.detail
         _say(f"{result.verdict.value} {result.image.destination}: {detail}")
     if interrupts.received:
         _say(f"interrupted by {interrupts.name}: verify did not finish")
