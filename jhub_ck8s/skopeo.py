@@ -207,7 +207,13 @@ class _AuthFiles:
             if key not in self._by_key:
                 token = base64.b64encode(creds.argument.encode()).decode()
                 content = json.dumps({"auths": {registry: {"auth": token}}}).encode()
-                self._by_key[key] = self._memory(content) if self.in_memory else self._file(key, content)
+                if self.in_memory:
+                    try:
+                        self._by_key[key] = self._memory(content)
+                        return self._by_key[key]
+                    except OSError:  # no memfd in this kernel or sandbox: files, then
+                        self.in_memory = False
+                self._by_key[key] = self._file(key, content)
             return self._by_key[key]
 
     @staticmethod
