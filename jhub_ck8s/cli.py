@@ -203,7 +203,7 @@ commands:
 examples:
   helm ck8s-jupyter init values.yaml --registry harbor.example.com/jupyterhub --host jupyter.example.com
   helm ck8s-jupyter render -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml
-  helm ck8s-jupyter mirror -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --dest-creds robot:TOKEN
+  helm ck8s-jupyter mirror -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --dest-creds - < robot.txt
   helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --pin images.lock.yaml --dry-run
 
 exit codes: 0 ok; 1 policy errors (enforce mode) or helm failed; 2 bad input or settings;

@@ -18,8 +18,10 @@ container runtime applies when it pulls), including its normalisation:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+
+from .errors import SettingsError
 
 DOCKER_HUB = "docker.io"
 _DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
@@ -184,3 +186,62 @@ class Relocator:
         if not self.target:
             return Relocation(ref, None, "no target registry configured", UNMAPPED)
         return Relocation(ref, ref.with_name(f"{self.target}/{ref.repository}"), f"moved to {self.target}")
+
+
+def push_target(ref: ImageRef) -> str:
+    """Where a copy to ``ref`` writes: its tag (``:latest`` without one), or its digest if untagged."""
+    if ref.tag or not ref.digest:
+        return f"{ref.name}:{ref.tag or 'latest'}"
+    return f"{ref.name}@{ref.digest}"
+
+
+class ImageCollision(SettingsError):
+    """Two different source images are mapped to the same destination tag.
+
+    A source with a ``label`` (a Secret key path) is named by its label, and then nothing
+    derived from its value is shown unless the other source shows it anyway.
+    """
+
+    def __init__(self, first: Claim, second: Claim, destination: ImageRef) -> None:
+        first, second = sorted((first, second), key=lambda claim: (claim.label or "", claim.source.normalized))
+        self.sources = (first.source, second.source)
+        self.destination = destination
+        shown = [claim for claim in (second, first) if claim.label is None]
+        where = f" both map to {push_target(destination)}" if shown else " map to the same destination tag"
+        host = shown[0].source.registry if shown else "SOURCE-HOST"
+        super().__init__(
+            f"images {first.text} and {second.text}{where}, so one would overwrite the other; give one source "
+            f"registry a project of its own with the registryMap setting (e.g. registryMap: {{{host}: "
+            f"{destination.registry}/PROJECT}} under ck8s: in the values, or in --config)"
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    source: ImageRef
+    label: str | None = None  # shown instead of the reference (it lives in a Secret)
+
+    @property
+    def text(self) -> str:
+        return self.label or self.source.normalized
+
+
+@dataclass
+class DestinationClaims:
+    """Which source image each destination tag was given to; a second source is an ImageCollision.
+
+    Only moved images claim a destination (the others are not copied). The same repository
+    twice (another digest under one tag) is left to ``mirror``'s digest check, and two sources
+    naming the same digest are the same image.
+    """
+
+    _taken: dict[str, Claim] = field(default_factory=dict)
+
+    def claim(self, relocation: Relocation, label: str | None = None) -> None:
+        if relocation.status != MOVE or relocation.destination is None:
+            return
+        claim = Claim(relocation.source, label)
+        first = self._taken.setdefault(push_target(relocation.destination), claim)
+        source = first.source
+        if source.name != claim.source.name and not (source.digest and source.digest == claim.source.digest):
+            raise ImageCollision(first, claim, relocation.destination)

@@ -14,6 +14,8 @@
   ``InventoryImage`` per source, with all of its usages, sorted by source;
 * each destination is computed by ``Settings.relocator()`` -- the very mapping the
   post-renderer applies -- so ``mirror`` copies exactly where the post-renderer points.
+  Two different sources mapped to one destination tag are refused (``ImageCollision``),
+  before anything is copied;
   An image already in the target registry (or kept by ``keepImages``) has itself as
   destination; with no target registry configured the destination is None.
 
@@ -39,7 +41,7 @@ from typing import Any
 
 from . import hubconfig
 from .errors import InputError
-from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, ImageRef, ImageRefError, parse
+from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, parse
 from .podspec import containers, pod_spec
 from .settings import Settings, is_settings_document, merge, read_layer
 from .stream import Document
@@ -192,8 +194,12 @@ def _references(documents: list[Document]) -> tuple[list[tuple[str, Usage]], lis
 
 
 def collect(documents: list[Document], settings: Settings) -> Inventory:
-    """Every image of the stream, deduplicated by source; InputError for unreadable references."""
+    """Every image of the stream, deduplicated by source.
+
+    InputError for unreadable references; ImageCollision for two sources sent to one destination.
+    """
     relocator = settings.relocator()
+    claims = DestinationClaims()
     found, problems = _references(documents)
     images: dict[str, tuple[ImageRef, ImageRef | None, str, str, list[Usage]]] = {}
     for text, usage in found:
@@ -209,6 +215,7 @@ def collect(documents: list[Document], settings: Settings) -> Inventory:
                 images[key][4].append(usage)
             continue
         relocation = relocator.relocate(ref, text)
+        claims.claim(relocation)
         status = relocation.status
         # An image left where it is has itself as destination; unmapped ones have none.
         destination = relocation.destination or (None if status == UNMAPPED else ref)

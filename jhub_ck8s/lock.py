@@ -14,8 +14,12 @@ was mirrored. Format::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Iterable
+import stat
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .errors import UserError
@@ -84,3 +88,77 @@ def load(path: str) -> ImageLock:
             raise UserError(f"lock file {path}: images[{i}].digest is not a sha256 digest")
         entries.append(LockEntry(item["source"], item["digest"], item["destination"]))
     return ImageLock(tuple(entries))
+
+
+class LockFile:
+    """The lock file ``mirror`` writes: checked before the first copy, merged on every write.
+
+    * ``prepare()`` fails with one line, before anything is copied, when the folder does not
+      exist or cannot be written, or an existing file is not a valid lock;
+    * ``add(entry)`` takes an exclusive ``flock`` on the folder, reads the file as it is on
+      disk now, merges the entry and replaces the file atomically: runs that share one lock
+      file (threads of one run, or concurrent runs) never lose each other's entries, and a
+      reader never sees half a file;
+    * an existing file keeps its mode (and owner and group, where allowed); a new one gets
+      the mode the umask gives a new file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.folder = os.path.dirname(os.path.abspath(path))
+        self.written = False  # by this object, at least once
+
+    def prepare(self) -> None:
+        if not os.path.isdir(self.folder):
+            raise UserError(f"--lock {self.path}: the folder {self.folder} does not exist; create it or choose another path")
+        if os.path.isdir(self.path):
+            raise UserError(f"--lock {self.path}: is a folder; name a file")
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise UserError(f"--lock {self.path}: the folder {self.folder} is not writable")
+        if os.path.exists(self.path):
+            load(self.path)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        import fcntl
+
+        descriptor = os.open(self.folder, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
+
+    def add(self, entry: LockEntry) -> ImageLock:
+        """The lock as written; UserError (one line) when it cannot be written."""
+        try:
+            return self._add(entry)
+        except OSError as exc:
+            raise UserError(f"--lock {self.path}: cannot write it ({exc.strerror})") from None
+
+    def _add(self, entry: LockEntry) -> ImageLock:
+        with self._locked():
+            try:
+                info: os.stat_result | None = os.stat(self.path)
+            except FileNotFoundError:
+                info = None
+            current = merge(load(self.path) if info else None, [entry])
+            tmp = os.path.join(self.folder, f".{os.path.basename(self.path)}.{uuid.uuid4().hex[:8]}.tmp")
+            # 0o666 minus the umask for a new file, like any new file; an old file's own mode
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if info else 0o666)
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                    if info:
+                        os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+                        with contextlib.suppress(OSError):
+                            os.fchown(handle.fileno(), info.st_uid, info.st_gid)
+                    handle.write(current.to_yaml())
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self.written = True
+            return current

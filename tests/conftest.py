@@ -53,3 +53,17 @@ def kubeconform(text: str, version: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*kubeconform_command(version), "-"], input=text.encode(), capture_output=True, check=False
     )
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    """Real registries and test images for the mirror tests (``mirror_world``), once per session."""
+    from mirror_world import start_world
+    from registry_fixtures import skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    started = start_world(tmp_path_factory.mktemp("registries"))
+    yield started
+    started.stop()

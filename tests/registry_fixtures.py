@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -186,3 +187,90 @@ def inspect_raw(reference: str, *, creds: tuple[str, str] | None = None) -> byte
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class DenyingServer:
+    """Answers every request with ``status`` (401 with a Basic realm by default) and keeps
+    the headers it was sent: shows whether credentials reached a registry they were not
+    meant for. ``status=503`` makes a registry that is always "unavailable".
+    """
+
+    def __init__(self, status: int = 401) -> None:
+        import http.server
+        import threading
+
+        seen = self.headers = []  # one dict of request headers per request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _deny(self) -> None:
+                seen.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(status)
+                if status == 401:
+                    self.send_header("WWW-Authenticate", 'Basic realm="denying"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _deny
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def authorizations(self) -> list[str]:
+        return [h["authorization"] for h in self.headers if "authorization" in h]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SilentListener:
+    """Accepts TCP connections on 127.0.0.1 and never answers (a hung registry)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.host = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self.held.append(self.sock.accept()[0])
+
+    def stop(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+def delete_manifest(registry: Registry, repository: str, digest: str) -> None:
+    """``DELETE /v2/REPOSITORY/manifests/DIGEST`` (the registries run with delete enabled)."""
+    request = urllib.request.Request(f"http://{registry.host}/v2/{repository}/manifests/{digest}", method="DELETE")
+    if registry.auth:
+        token = base64.b64encode(":".join(registry.auth).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202, response.status
+
+
+def processes_in_groups(groups: set[int]) -> list[str]:
+    """Live (not zombie) processes whose process group is one of ``groups``, as "pid command"."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        command = text[text.index("(") + 1 : text.rindex(")")]
+        state, _parent, group = text[text.rindex(")") + 2 :].split()[:3]
+        if int(group) in groups and state != "Z":
+            found.append(f"{stat.parent.name} {command}")
+    return found

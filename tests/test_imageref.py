@@ -115,3 +115,44 @@ def test_split_registry_path(target, ok):
     else:
         with pytest.raises(ImageRefError):
             split_registry_path(target)
+
+
+# --- destination collisions ---------------------------------------------------------------------
+
+
+def _claims(*texts: str, relocator=None):
+    from jhub_ck8s.imageref import DestinationClaims, Relocator
+
+    relocator = relocator or Relocator("harbor.example.com/jh")
+    claims = DestinationClaims()
+    for text in texts:
+        claims.claim(relocator.relocate(parse(text), text))
+    return claims
+
+
+def test_two_registries_sending_one_tag_to_one_destination_collide():
+    from jhub_ck8s.errors import SettingsError
+    from jhub_ck8s.imageref import ImageCollision
+
+    for pair in (("a.example/apps/x:1.0", "b.example/apps/x:1.0"), ("a.example/apps/x", "b.example/apps/x:latest"),
+                 ("apps/x:1.0", "quay.io/apps/x:1.0")):
+        with pytest.raises(ImageCollision) as caught:
+            _claims(*pair)
+        assert isinstance(caught.value, SettingsError)  # exit 2, one line, like other settings problems
+        first, second = sorted(parse(p).normalized for p in pair)
+        assert f"images {first} and {second} both map to harbor.example.com/jh/" in str(caught.value)
+        assert "registryMap" in str(caught.value)
+
+
+def test_the_same_image_or_other_tags_do_not_collide():
+    from jhub_ck8s.imageref import Relocator
+
+    digest = "sha256:" + "a" * 64
+    _claims(f"a.example/apps/x:1.0@{digest}", f"b.example/apps/x:1.0@{digest}")  # one image, two mirrors of it
+    _claims("a.example/apps/x:1.0", "b.example/apps/x:2.0")  # other tags
+    _claims("a.example/apps/x:1.0", f"a.example/apps/x:1.0@{digest}")  # one repository: mirror's digest check
+    _claims("a.example/apps/x:1.0", "a.example/apps/x:1.0")
+    _claims("harbor.example.com/jh/apps/x:1.0", "b.example/apps/x:1.0")  # already there: not copied
+    _claims("a.example/apps/x:1.0", "b.example/apps/x:1.0", relocator=Relocator("harbor.example.com/jh", keep=("b.example",)))
+    _claims("a.example/apps/x:1.0", "b.example/apps/x:1.0",
+            relocator=Relocator("harbor.example.com/jh", registry_map=(("b.example", "harbor.example.com/b"),)))

@@ -1,7 +1,8 @@
 """``mirror`` against two real registries on 127.0.0.1 ("upstream" open, "harbor" with basic auth).
 
 The registries, the test images (built offline with umoci, one multi-architecture index)
-and the pushes are set up once per module and stopped in its finalizer. Every test that
+and the pushes are set up once per test session (``world`` in conftest.py, from
+``mirror_world``) and stopped at its end. Every test that
 writes to "harbor" uses its own project path, so the tests do not depend on each other's
 order. Without docker-registry, skopeo, umoci or htpasswd the registry tests skip and say
 which is missing; the tests of the library with a fake skopeo always run.
@@ -9,7 +10,6 @@ which is missing; the tests of the library with a fake skopeo always run.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
@@ -18,144 +18,31 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, run_postrender
-from registry_fixtures import (
-    PASSWORD,
-    USER,
-    Layout,
-    Registry,
-    build_images,
-    free_port,
-    inspect_raw,
-    push,
-    sha256,
-    skip_reason,
-    start_registry,
+from conftest import REPO, run_postrender
+from mirror_world import (
+    MULTI,
+    UPSTREAM_IMAGES,
+    env_for,
+    harbor_raw,
+    mirror_args,
+    run_mirror,
+    stream_of,
+    upstream_digest,
 )
+from registry_fixtures import PASSWORD, USER, free_port, inspect_raw, push, sha256
 
 from jhub_ck8s import hubconfig
 from jhub_ck8s import lock as locks
 from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.inventory import MOVE, InventoryImage, Usage
-from jhub_ck8s.mirror import (
-    AUTH,
-    MISSING,
-    TRANSIENT,
-    UNREACHABLE,
-    Access,
-    Credentials,
-    Mirror,
-    MirrorOptions,
-    Skopeo,
-    classify,
-)
+from jhub_ck8s.mirror import Mirror, MirrorOptions, Status
 from jhub_ck8s.podspec import containers, pod_spec
+from jhub_ck8s.skopeo import Access, Credentials, Failure, Skopeo, classify
 from jhub_ck8s.stream import parse
-
-# repository:tag in "upstream" -> layout tag pushed there
-UPSTREAM_IMAGES = {
-    "jupyterhub/k8s-hub:4.4.0": "amd",
-    "jupyterhub/configurable-http-proxy:5.2.0": "other",
-    "jupyterhub/k8s-image-awaiter:4.4.0": "amd",
-    "jupyterhub/k8s-network-tools:4.4.0": "other",
-    "jupyterhub/k8s-singleuser-sample:4.4.0": "multi",
-    "jupyter/scipy-notebook:2025-06-30": "amd",
-    "jupyter/r-notebook:2025-06-30": "other",
-    "example/user-sidecar:1.2.3": "arm",
-    "library/pause:3.10.1": "amd",
-}
-MULTI = "jupyterhub/k8s-singleuser-sample:4.4.0"
-
-
-@dataclass
-class World:
-    upstream: Registry
-    harbor: Registry
-    layout: Layout
-    stream: Path
-    folder: Path
-
-    def project(self) -> str:
-        return f"{self.harbor.host}/p{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("registries")
-    started: list[Registry] = []
-    try:
-        upstream = start_registry(folder / "upstream", "upstream")
-        started.append(upstream)
-        harbor = start_registry(folder / "harbor", "harbor", auth=(USER, PASSWORD))
-        started.append(harbor)
-        layout = build_images(folder / "images")
-        for repository, tag in UPSTREAM_IMAGES.items():
-            push(layout, tag, f"{upstream.host}/{repository}")
-        hub_values = Template((FIXTURES / "mirror-hub-values.yaml").read_text()).substitute(upstream=upstream.host)
-        stream = Template((FIXTURES / "mirror-release.yaml").read_text()).substitute(
-            upstream=upstream.host, hub_values_b64=base64.b64encode(hub_values.encode()).decode()
-        )
-        path = folder / "release.yaml"
-        path.write_text(stream)
-        yield World(upstream, harbor, layout, path, folder)
-    finally:
-        for registry in started:
-            registry.stop()
-
-
-def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Isolated from the user's own registry logins."""
-    env = {**os.environ, "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(tmp_path / "no-auth.json")}
-    env.pop("JHUB_CK8S_SRC_CREDS", None)
-    env.pop("JHUB_CK8S_DEST_CREDS", None)
-    env.update(extra)
-    return env
-
-
-def mirror_args(world: World, target: str, lock: Path, *extra: str, stream: Path | None = None) -> list[str]:
-    return [
-        sys.executable, "-m", "jhub_ck8s.cli", "mirror",
-        "--from", str(stream or world.stream), "--registry", target,
-        "--src-tls-verify=false", "--dest-tls-verify=false", "--lock", str(lock), *extra,
-    ]
-
-
-def run_mirror(world: World, target: str, lock: Path, *extra: str, tmp_path: Path, stream: Path | None = None,
-               env: dict[str, str] | None = None, creds: bool = True) -> subprocess.CompletedProcess:
-    environment = env_for(tmp_path, **({"JHUB_CK8S_DEST_CREDS": f"{USER}:{PASSWORD}"} if creds else {}))
-    environment.update(env or {})
-    return subprocess.run(
-        mirror_args(world, target, lock, *extra, stream=stream),
-        capture_output=True, text=True, cwd=REPO, env=environment, check=False, timeout=300,
-    )
-
-
-def one_image_stream(folder: Path, image: str) -> Path:
-    path = folder / f"one-{uuid.uuid4().hex[:6]}.yaml"
-    path.write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n"
-        "  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n"
-        f"    spec:\n      containers:\n        - name: app\n          image: {image}\n"
-    )
-    return path
-
-
-def harbor_raw(reference: str) -> bytes | None:
-    return inspect_raw(reference, creds=(USER, PASSWORD))
-
-
-def upstream_digest(world: World, repository: str) -> str:
-    return world.layout.digests[UPSTREAM_IMAGES[repository]]
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +195,7 @@ def test_wrong_credentials_clear_message_never_echoed(world, tmp_path):
 
 
 def test_missing_source_image(world, tmp_path):
-    stream = one_image_stream(tmp_path, f"{world.upstream.host}/nothere/app:1.0")
+    stream = stream_of(tmp_path, f"{world.upstream.host}/nothere/app:1.0")
     result = run_mirror(world, world.project(), tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
     assert result.returncode == 1
     assert f"source image {world.upstream.host}/nothere/app:1.0 does not exist (manifest unknown)" in result.stderr
@@ -320,7 +207,7 @@ def test_registry_down(world, tmp_path):
     assert result.returncode == 1
     assert f"destination registry {down} is unreachable after 3 attempt(s)" in result.stderr
     assert "not started" in result.stderr  # the others are not tried against a dead registry
-    stream = one_image_stream(tmp_path, f"{down}/team/app:1.0")
+    stream = stream_of(tmp_path, f"{down}/team/app:1.0")
     source_down = run_mirror(world, world.project(), tmp_path / "l2.yaml", "--retries", "0", stream=stream, tmp_path=tmp_path)
     assert source_down.returncode == 1 and f"source registry {down} is unreachable" in source_down.stderr
 
@@ -329,7 +216,7 @@ def test_different_digest_at_destination_refused_without_force(world, tmp_path):
     target = world.project()
     destination = f"{target}/jupyterhub/k8s-hub:4.4.0"
     push(world.layout, "other", destination, creds=(USER, PASSWORD))
-    stream = one_image_stream(tmp_path, f"{world.upstream.host}/jupyterhub/k8s-hub:4.4.0")
+    stream = stream_of(tmp_path, f"{world.upstream.host}/jupyterhub/k8s-hub:4.4.0")
     refused = run_mirror(world, target, tmp_path / "l.yaml", stream=stream, tmp_path=tmp_path)
     assert refused.returncode == 1
     assert "already holds a different image" in refused.stderr and "--force" in refused.stderr
@@ -339,18 +226,27 @@ def test_different_digest_at_destination_refused_without_force(world, tmp_path):
     assert sha256(harbor_raw(destination)) == world.layout.digests["amd"]
 
 
-def test_dry_run_prints_commands_with_masked_credentials(world, tmp_path):
+def test_dry_run_reads_both_sides_and_prints_the_exact_commands_masked(world, tmp_path):
     target = world.project()
-    result = run_mirror(world, target, tmp_path / "l.yaml", "--dry-run", "--dest-creds", f"{USER}:{PASSWORD}",
+    present = f"{target}/jupyterhub/k8s-hub:4.4.0"
+    push(world.layout, "amd", present, creds=(USER, PASSWORD))  # already there: no command for it
+    lock = tmp_path / "l.yaml"
+    result = run_mirror(world, target, lock, "--dry-run", "--dest-creds", f"{USER}:{PASSWORD}",
                         "--src-creds", "reader:Src-Secret-1", tmp_path=tmp_path, creds=False)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == len(UPSTREAM_IMAGES)
-    assert all(line.startswith("skopeo copy --all --preserve-digests") for line in lines)
+    assert len(lines) == len(UPSTREAM_IMAGES) - 1
+    assert all(line.split()[0].endswith("skopeo") and line.split()[1:4] == ["copy", "--all", "--preserve-digests"] for line in lines)
     assert all("--dest-creds ***" in line and "--src-creds ***" in line for line in lines)
-    assert f"docker://{world.upstream.host}/jupyterhub/k8s-hub:4.4.0 docker://{target}/jupyterhub/k8s-hub:4.4.0" in result.stdout
+    # what a run would copy: the source by the digest it resolved just now, to the tag
+    proxy = "jupyterhub/configurable-http-proxy"
+    digest = upstream_digest(world, f"{proxy}:5.2.0")
+    assert f"docker://{world.upstream.host}/{proxy}@{digest} docker://{target}/{proxy}:5.2.0" in result.stdout
+    assert not any(f"docker://{present}" in line for line in lines)
+    assert "1 already present" in result.stderr and f"{len(UPSTREAM_IMAGES) - 1} would copy" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr and "Src-Secret-1" not in result.stdout + result.stderr
-    assert not (tmp_path / "l.yaml").exists()
+    assert not lock.exists() and "lock file" not in result.stderr  # never written, never named
+    assert harbor_raw(f"{target}/{proxy}:5.2.0") is None  # nothing copied
 
 
 # --- the library with a fake skopeo (always runs) --------------------------------------------
@@ -363,7 +259,7 @@ class FakeRunner:
         self.script = script
         self.calls: list[list[str]] = []
 
-    def __call__(self, argv, **kwargs):
+    def __call__(self, argv, *, timeout, pass_fds):
         self.calls.append(argv)
         verb = argv[1]
         out, code, err = self.script[verb].pop(0) if len(self.script[verb]) > 1 else self.script[verb][0]
@@ -378,45 +274,48 @@ MANIFEST = json.dumps({"schemaVersion": 2, "config": {"size": 100}, "layers": [{
 
 
 def test_transient_errors_are_retried_with_exponential_backoff(tmp_path):
+    from jhub_ck8s.lock import LockFile
+
     unavailable = (b"", 1, 'time="x" level=fatal msg="reading manifest: received unexpected HTTP status: 503 Service Unavailable"')
     missing = (b"", 1, 'level=fatal msg="reading manifest 1 in h/x: manifest unknown: manifest unknown"')
     # source: 503, 503, then the manifest; destination: missing, then (after the copy) the same manifest
     runner = FakeRunner({"inspect": [unavailable, unavailable, (MANIFEST, 0, ""), missing, (MANIFEST, 0, "")], "copy": [(b"", 0, "")]})
     sleeps: list[float] = []
     lines: list[str] = []
-    mirror = Mirror(Skopeo("skopeo", runner), MirrorOptions(retries=3, retry_delay=0.5), progress=lines.append, sleep=sleeps.append)
-    summary = mirror.run([_image("up.example/a:1", "harbor.example/p/a:1")], str(tmp_path / "lock.yaml"))
-    assert [r.status for r in summary.results] == ["copied"], summary.results
+    mirror = Mirror(Skopeo("skopeo", runner=runner), Access(), Access(), MirrorOptions(retries=3, retry_delay=0.5),
+                    on_result=lambda result, *_: lines.append(result), sleep=sleeps.append)
+    summary = mirror.run([_image("up.example/a:1", "harbor.example/p/a:1")], LockFile(str(tmp_path / "lock.yaml")))
+    assert [r.status for r in summary.results] == [Status.COPIED], summary.results
     assert sleeps == [0.5, 1.0]
     assert summary.results[0].size == len(MANIFEST) + 1124
     copy = next(c for c in runner.calls if c[1] == "copy")
     assert copy[-2] == f"docker://up.example/a@{summary.results[0].digest}"  # copied by the resolved digest
     assert copy[-1] == "docker://harbor.example/p/a:1"
-    assert f"({(len(MANIFEST) + 1124) / 1000:.1f} kB, " in lines[0]
+    assert lines[0].size == len(MANIFEST) + 1124
 
 
 def test_auth_failure_stops_the_rest_and_hides_the_password(tmp_path):
     denied = (b"", 1, 'level=fatal msg="reading manifest 1 in harbor.example/p/a: unauthorized: authentication required (user robot:Hidden-Pw)"')
     runner = FakeRunner({"inspect": [(MANIFEST, 0, ""), denied], "copy": [(b"", 0, "")]})
-    options = MirrorOptions(dest=Access(Credentials("robot", "Hidden-Pw")), jobs=1, retries=0)
-    mirror = Mirror(Skopeo("skopeo", runner), options, progress=lambda _line: None)
+    dest = Access({"harbor.example": Credentials("robot", "Hidden-Pw")})
+    mirror = Mirror(Skopeo("skopeo", runner=runner), Access(), dest, MirrorOptions(jobs=1, retries=0))
     images = [_image("up.example/a:1", "harbor.example/p/a:1"), _image("up.example/b:1", "harbor.example/p/b:1")]
     summary = mirror.run(images, None)
-    assert [r.status for r in summary.results] == ["failed", "not started"]
-    error = summary.results[0].error
+    assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
+    error = summary.results[0].problem.message
     assert "authentication failed" in error and "Hidden-Pw" not in error and "--dest-creds" in error
     assert not any(c[1] == "copy" for c in runner.calls)
 
 
 def test_classify_and_mask():
-    assert classify('level=fatal msg="pinging container registry h: Get \\"http://h/v2/\\": dial tcp h: connect: connection refused"')[0] == UNREACHABLE
-    assert classify('msg="unauthorized: authentication required"')[0] == AUTH
-    assert classify('msg="manifest unknown: manifest unknown"')[0] == MISSING
-    assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == TRANSIENT
-    skopeo = Skopeo("skopeo")  # its private auth folder lives as long as it does
+    assert classify('level=fatal msg="pinging container registry h: Get \\"http://h/v2/\\": dial tcp h: connect: connection refused"')[0] == Failure.UNREACHABLE
+    assert classify('msg="unauthorized: authentication required"')[0] == Failure.AUTH
+    assert classify('msg="manifest unknown: manifest unknown"')[0] == Failure.MISSING
+    assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == Failure.TRANSIENT
+    skopeo = Skopeo("skopeo", in_memory=False)  # auth files on disk, in a folder close() removes
     command = skopeo.copy_command(
         parse_ref("a.example/x:1"), parse_ref("b.example/p/x:1"),
-        Access(Credentials("u", "p1")), Access(Credentials("v", "p2"), tls_verify=False),
+        Access({"a.example": Credentials("u", "p1")}), Access({"b.example": Credentials("v", "p2")}, tls_verify=False),
     )
     shown = command.display()
     assert "--src-creds *** " in shown and "--dest-creds *** " in shown and "p1" not in shown and "p2" not in shown
@@ -433,22 +332,22 @@ def test_classify_and_mask():
     assert js.loads(Path(dest_file).read_text())["auths"]["b.example"]["auth"] == b64.b64encode(b"v:p2").decode()
     assert st.S_IMODE(os.stat(dest_file).st_mode) == 0o600
     folder = os.path.dirname(dest_file)
-    del command, skopeo
-    import gc
-    gc.collect()
-    assert not os.path.exists(folder)  # removed with the Skopeo that made it
+    assert folder == skopeo.auth_folder and st.S_IMODE(os.stat(folder).st_mode) == 0o700
+    skopeo.close()
+    assert not os.path.exists(folder)
     with pytest.raises(Exception) as caught:
         Credentials.parse("no-colon-secret", "--dest-creds")
     assert "no-colon-secret" not in str(caught.value)
 
 
-def test_lock_writer_merges_with_the_existing_lock(tmp_path):
-    from jhub_ck8s.mirror import LockWriter
+def test_lock_file_merges_with_the_existing_lock(tmp_path):
+    from jhub_ck8s.lock import LockFile
 
     path = tmp_path / "images.lock.yaml"
     old = locks.LockEntry("up.example/old:1", "sha256:" + "1" * 64, "harbor.example/p/old:1")
     path.write_text(locks.ImageLock((old,)).to_yaml())
-    writer = LockWriter(str(path))
+    writer = LockFile(str(path))
+    writer.prepare()
     writer.add(locks.LockEntry("up.example/new:1", "sha256:" + "2" * 64, "harbor.example/p/new:1"))
     loaded = locks.load(str(path))
     assert sorted(loaded.by_source()) == ["up.example/new:1", "up.example/old:1"]
@@ -460,9 +359,9 @@ def test_auth_files_are_safe_to_build_from_many_threads():
     """mirror builds commands from several threads at once; each gets a complete auth file."""
     from concurrent.futures import ThreadPoolExecutor
 
-    access = Access(Credentials("robot", "Token-1"))
+    access = Access({"harbor.example": Credentials("robot", "Token-1")})
     for _ in range(8):  # an unguarded writer races here about every other round
-        skopeo = Skopeo("skopeo")
+        skopeo = Skopeo("skopeo", in_memory=False)
 
         def build(i: int, skopeo: Skopeo = skopeo) -> str:
             argv = skopeo.inspect_command(parse_ref(f"harbor.example/p/x{i % 3}:1"), access).argv()
@@ -470,4 +369,51 @@ def test_auth_files_are_safe_to_build_from_many_threads():
 
         with ThreadPoolExecutor(8) as pool:
             texts = list(pool.map(build, range(64)))
+        skopeo.close()
         assert all(json.loads(t)["auths"]["harbor.example"]["auth"] for t in texts)
+
+
+def test_lock_file_writers_merge_what_is_on_disk_under_a_folder_lock(tmp_path):
+    """Two writers of one file (two runs) keep each other's entries; a writer waits for the lock."""
+    import fcntl
+    import threading
+
+    from jhub_ck8s.lock import LockFile
+
+    path = str(tmp_path / "images.lock.yaml")
+    first, second = LockFile(path), LockFile(path)
+    for n in range(3):
+        first.add(locks.LockEntry(f"up.example/a{n}:1", "sha256:" + "1" * 64, f"harbor.example/p/a{n}:1"))
+        second.add(locks.LockEntry(f"up.example/b{n}:1", "sha256:" + "2" * 64, f"harbor.example/p/b{n}:1"))
+    assert len(locks.load(path).entries) == 6
+    folder = os.open(tmp_path, os.O_RDONLY)
+    fcntl.flock(folder, fcntl.LOCK_EX)  # as another run in the middle of its write
+    writer = threading.Thread(target=first.add, args=(locks.LockEntry("up.example/c:1", "sha256:" + "3" * 64, "harbor.example/p/c:1"),))
+    writer.start()
+    time.sleep(0.3)
+    assert writer.is_alive() and len(locks.load(path).entries) == 6
+    os.close(folder)
+    writer.join(10)
+    assert not writer.is_alive() and len(locks.load(path).entries) == 7
+
+
+def test_a_lock_file_that_cannot_be_written_stops_the_run(tmp_path):
+    """The folder disappears after the check (a removed mount, a cleaned-up workspace)."""
+    from jhub_ck8s.lock import LockFile
+
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    lock = LockFile(str(folder / "images.lock.yaml"))
+    missing = (b"", 1, 'level=fatal msg="reading manifest 1 in h/x: manifest unknown: manifest unknown"')
+    runner = FakeRunner({"inspect": [(MANIFEST, 0, ""), missing, (MANIFEST, 0, "")], "copy": [(b"", 0, "")]})
+
+    def remove_then_run(argv, **kwargs):
+        shutil.rmtree(folder, ignore_errors=True)
+        return runner(argv, **kwargs)
+
+    mirror = Mirror(Skopeo("skopeo", runner=remove_then_run), Access(), Access(), MirrorOptions(jobs=1, retries=0))
+    images = [_image("up.example/a:1", "harbor.example/p/a:1"), _image("up.example/b:1", "harbor.example/p/b:1")]
+    summary = mirror.run(images, lock)
+    assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
+    assert summary.first_problem.message.startswith(f"--lock {folder / 'images.lock.yaml'}: cannot write it")
+    assert not lock.written

@@ -16,6 +16,9 @@ Guarantees:
   ``jhub-ck8s.io/original-images`` (JSON, container name -> reference);
 * a reference that is not pinned (no tag, or ``:latest``) is an error (rule
   ``disallowed-tag``); one that cannot be parsed is an error (rule ``image-reference``);
+* two different source images mapped to the same destination tag (``a.example/x:1`` and
+  ``b.example/x:1`` with one ``registry``) stop the run with an error naming both and the
+  ``registryMap`` fix (``ImageCollision``): one would silently replace the other in Harbor;
 * with ``pin`` (a lock file written by ``mirror``), every image gets the digest it was
   mirrored with (``...:4.4.0@sha256:...``); an image the lock does not list is an error
   (rule ``image-not-locked``).
@@ -37,7 +40,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from jhub_ck8s.hubconfig import VALUES_KEY, image_slots
-from jhub_ck8s.imageref import ImageRef, ImageRefError, Relocator, parse
+from jhub_ck8s.imageref import DestinationClaims, ImageRef, ImageRefError, Relocator, parse
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
@@ -52,7 +55,8 @@ _PIN_FIX = "pin the image to a version tag or a digest in the chart values that 
 
 
 def _relocate(
-    text: object, relocator: Relocator, lock: ImageLock | None, doc: Document, where: str, *, secret: bool
+    text: object, relocator: Relocator, lock: ImageLock | None, doc: Document, where: str, *, secret: bool,
+    claims: DestinationClaims,
 ) -> tuple[str | None, Finding | None]:
     """New reference (or None to leave it) and a problem, if any.
 
@@ -72,7 +76,9 @@ def _relocate(
         problem = Finding(
             ID, ERROR, f"image{shown} {why}; the platform rejects it", doc, where, _PIN_FIX, "disallowed-tag"
         )
-    destination = relocator.relocate(ref, text).destination
+    relocation = relocator.relocate(ref, text)
+    claims.claim(relocation, f"{doc.label} {where}" if secret else None)
+    destination = relocation.destination
     if lock is not None and not ref.digest:
         pinned = _pin(ref, destination, lock)
         if pinned is None:
@@ -93,7 +99,9 @@ def _pin(ref: ImageRef, destination: ImageRef | None, lock: ImageLock) -> ImageR
     return ImageRef(target.registry, target.repository, target.tag, entry.digest)
 
 
-def _pod_specs(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> Iterator[Finding]:
+def _pod_specs(
+    stream: Stream, relocator: Relocator, lock: ImageLock | None, claims: DestinationClaims
+) -> Iterator[Finding]:
     for doc in stream.live():
         spec = pod_spec(doc.obj)
         if spec is None:
@@ -101,7 +109,7 @@ def _pod_specs(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> 
         originals: dict[str, str] = {}
         for ref in containers(spec):
             image = ref.container.get("image")
-            new, problem = _relocate(image, relocator, lock, doc, ref.where, secret=False)
+            new, problem = _relocate(image, relocator, lock, doc, ref.where, secret=False, claims=claims)
             if problem:
                 problem.container = ref.name
                 yield problem
@@ -124,7 +132,9 @@ def _pod_specs(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> 
             )
 
 
-def _hub_config(stream: Stream, relocator: Relocator, lock: ImageLock | None) -> Iterator[Finding]:
+def _hub_config(
+    stream: Stream, relocator: Relocator, lock: ImageLock | None, claims: DestinationClaims
+) -> Iterator[Finding]:
     hub = stream.hub()
     if hub is None:
         return
@@ -133,7 +143,7 @@ def _hub_config(stream: Stream, relocator: Relocator, lock: ImageLock | None) ->
         if text is None:
             continue
         where = f"{VALUES_KEY}: {slot.path}"
-        new, problem = _relocate(text, relocator, lock, hub.document, where, secret=True)
+        new, problem = _relocate(text, relocator, lock, hub.document, where, secret=True, claims=claims)
         if problem:
             yield problem
         if new is not None and new != text:
@@ -158,5 +168,6 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         from jhub_ck8s.lock import load
 
         lock = load(settings.pin)
-    yield from _pod_specs(stream, relocator, lock)
-    yield from _hub_config(stream, relocator, lock)
+    claims = DestinationClaims()  # shared: a pod image and a runtime image can collide too
+    yield from _pod_specs(stream, relocator, lock, claims)
+    yield from _hub_config(stream, relocator, lock, claims)

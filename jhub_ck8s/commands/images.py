@@ -15,12 +15,17 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .. import inventory
 from ..errors import EXIT_POLICY, UserError
 from ..release import add_chart_arguments, run_chart
 from ..settings import load_file, read_layer
+
+if TYPE_CHECKING:
+    from ..lock import ImageLock
+    from ..mirror import AccessRequest
 
 EPILOG = """\
 examples:
@@ -54,21 +59,68 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_access_arguments(parser: argparse.ArgumentParser) -> None:
     """Registry access flags, named as skopeo names them."""
-    parser.add_argument("--src-creds", metavar="USER:PASS", help="source registry credentials (or $JHUB_CK8S_SRC_CREDS); never printed")
-    parser.add_argument("--dest-creds", metavar="USER:PASS", help="Harbor credentials (or $JHUB_CK8S_DEST_CREDS); never printed")
-    parser.add_argument("--authfile", metavar="FILE", help="containers auth file for both sides (default: skopeo's, or $REGISTRY_AUTH_FILE)")
+    parser.add_argument("--src-creds", action="append", metavar="[HOST=]USER:PASS", help="credentials for one source registry, repeatable; prefer $JHUB_CK8S_SRC_CREDS (one HOST=USER:PASS per line) or --authfile, which ps does not show; never printed")
+    parser.add_argument("--dest-creds", action="append", metavar="[HOST=]USER:PASS|-", help="Harbor credentials; - reads them from stdin; prefer that, $JHUB_CK8S_DEST_CREDS or --authfile, which ps does not show; never printed")
+    parser.add_argument("--authfile", metavar="FILE", help="containers auth file (keyed by registry host) for both sides (default: skopeo's, or $REGISTRY_AUTH_FILE)")
     parser.add_argument("--src-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the source (--src-tls-verify=false for a plain-HTTP registry)")
     parser.add_argument("--dest-tls-verify", type=_tls, nargs="?", const=True, default=True, metavar="BOOL", help="require HTTPS at the destination (--dest-tls-verify=false for a plain-HTTP registry)")
+    parser.add_argument("--timeout", type=at_least(1, float, "seconds"), default=30.0, metavar="SECONDS", help="give up on a registry that has not answered one manifest read within this time (default 30)")
 
 
-def access(args: argparse.Namespace, side: str) -> Any:  # -> mirror.Access
-    from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, Credentials
+def at_least(minimum: float, convert: Callable[[str], float], unit: str) -> Callable[[str], Any]:
+    """An argparse type: a number of ``unit`` no smaller than ``minimum``."""
 
-    flag, env = ("--src-creds", SRC_CREDS_ENV) if side == "src" else ("--dest-creds", DEST_CREDS_ENV)
-    text = getattr(args, f"{side}_creds") or os.environ.get(env)
-    origin = flag if getattr(args, f"{side}_creds") else f"${env}"
-    creds = Credentials.parse(text, origin) if text else None
-    return Access(creds, args.authfile, getattr(args, f"{side}_tls_verify"))
+    def read(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {unit}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {minimum:g} or more")
+        return value
+
+    return read
+
+
+def _read_secret(flag: str) -> str:
+    """``FLAG -``: the value from stdin (without echo when stdin is a terminal)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"{flag} ([HOST=]USER:PASS, not shown): ")
+    return sys.stdin.read()
+
+
+def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequest]:
+    """What the user gave for the source and the destination side (flags win over the environment)."""
+    from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, AccessRequest
+    from ..skopeo import GivenCredentials
+
+    stdin_users = [flag for flag, values in (("--src-creds", args.src_creds), ("--dest-creds", args.dest_creds)) for v in values or () if v == "-"]
+    if getattr(args, "from_file", None) == "-":
+        stdin_users.append("--from")
+    if len(stdin_users) > 1:
+        raise UserError(f"{' and '.join(stdin_users)} both read stdin; give one of them another way")
+
+    def given(values: list[str] | None, flag: str, env: str) -> tuple[GivenCredentials, ...]:
+        found = []
+        for value in values or ():
+            if value == "-":
+                origin = f"{flag} -"
+                entries = GivenCredentials.parse_lines(_read_secret(flag), origin)
+                if not entries:
+                    raise UserError(f"{origin}: stdin held no credentials")
+                found += entries
+            else:
+                found.append(GivenCredentials.parse(value, flag))
+        if not values and os.environ.get(env):
+            found = GivenCredentials.parse_lines(os.environ[env], f"${env}")
+        return tuple(found)
+
+    return (
+        AccessRequest(given(args.src_creds, "--src-creds", SRC_CREDS_ENV), args.authfile, args.src_tls_verify),
+        AccessRequest(given(args.dest_creds, "--dest-creds", DEST_CREDS_ENV), args.authfile, args.dest_tls_verify),
+    )
 
 
 def _read_stream(path: str) -> str:
@@ -103,19 +155,29 @@ def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
     return inventory.collect(documents, inventory.settings_for(documents, file_layer, flag_layer))
 
 
-def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> Any:  # -> lock.ImageLock
+def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> ImageLock:
     """An ImageLock with every source digest resolved by skopeo (needs registry access)."""
-    from ..lock import LockEntry, merge
-    from ..mirror import Mirror, MirrorOptions, Skopeo
+    from ..interrupts import Interrupts
+    from ..mirror import Mirror, MirrorOptions
+    from ..skopeo import Cancelled, Skopeo
 
-    mirror = Mirror(Skopeo.from_environment(), MirrorOptions(access(args, "src"), access(args, "dest"), retries=args.retries))
-    entries = []
-    for image in inv.images:
-        side = "destination" if image.status == inventory.IN_TARGET else "source"
-        manifest = mirror.resolve(image.source, mirror.options.dest if side == "destination" else mirror.options.src, side)
-        destination = image.destination or image.source
-        entries.append(LockEntry(image.source.normalized, manifest.digest, destination.normalized))
-    return merge(None, entries)
+    source, destination = access_requests(args)
+    options = MirrorOptions(retries=args.retries, timeout=args.timeout)
+    with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
+        interrupts.call(skopeo.cancel)
+        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options)
+        try:
+            return mirror.lock_of(inv.images)
+        except Cancelled:
+            raise Interrupted(interrupts.name, interrupts.exit_code) from None
+
+
+class Interrupted(UserError):
+    """Stopped by a signal; the exit code is 128 + its number."""
+
+    def __init__(self, name: str, exit_code: int) -> None:
+        super().__init__(f"interrupted by {name}; nothing was printed")
+        self.exit_code = exit_code
 
 
 def register(subparsers: Any) -> None:
@@ -128,7 +190,7 @@ def register(subparsers: Any) -> None:
     add_source_arguments(parser)
     parser.add_argument("-o", "--output", choices=("table", "json", "lock"), default="table", help="table (default), json, or lock (an ImageLock; resolves digests with skopeo, needs registry access)")
     add_access_arguments(parser)
-    parser.add_argument("--retries", type=int, default=3, metavar="N", help="--output lock: retries on transient registry errors (default 3)")
+    parser.add_argument("--retries", type=at_least(0, int, "a whole number"), default=3, metavar="N", help="--output lock: retries on transient registry errors (default 3)")
     parser.set_defaults(handler=run)
 
 
