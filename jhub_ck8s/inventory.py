@@ -43,7 +43,7 @@ from . import hubconfig
 from .errors import InputError
 from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, parse
 from .podspec import containers, pod_spec
-from .settings import Settings, is_settings_document, merge, read_layer
+from .settings import Settings, find_in_stream, merge
 from .stream import Document
 
 HOOK_ANNOTATION = "helm.sh/hook"
@@ -129,14 +129,7 @@ class Inventory:
 
 def in_stream_settings(documents: Iterable[Document]) -> dict[str, Any]:
     """The settings layer of the stream's PostRenderSettings document ({} when there is none)."""
-    found = [doc for doc in documents if is_settings_document(doc.obj) and not doc.removed]
-    if len(found) > 1:
-        numbers = ", ".join(str(doc.number) for doc in found)
-        raise InputError(f"documents {numbers}: more than one PostRenderSettings document")
-    if not found:
-        return {}
-    doc = found[0]
-    return read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True)
+    return find_in_stream(documents)[0]
 
 
 def settings_for(

@@ -1,10 +1,13 @@
 """stdin -> parse -> settings -> transforms -> report -> serialise: one run of the post-renderer.
 
 The pipeline owns what every transform shares, so no transform re-implements it:
-it marks the documents a change touched (only those are re-emitted), turns
-errors into warnings in warn mode and into info where the allow-list accepts them,
-writes the hub's runtime config back once at the end, and never returns partial
-output: on any error the output is empty.
+it refuses objects Kubernetes could never decode before any transform runs
+(``wellformed``), marks the documents a change touched (only those are re-emitted),
+turns errors into warnings in warn mode and into info where the allow-list accepts
+them, writes the hub's runtime config back into ``Secret/hub`` once (before the
+transforms that ask to see it written, ``patches``, and at the end), points
+``checksum/secret`` at the Secret as written, and never returns partial output: on
+any error the output is empty.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from . import hubconfig
-from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, InputError, UserError
+from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, UserError
 from .report import CHANGE, ERROR, INFO, WARNING, Finding, Report
-from .settings import Settings, is_settings_document, merge, read_layer
-from .stream import Stream, parse, serialize
+from .settings import Settings, find_in_stream, merge
+from .stream import Document, Stream, serialize
+from .wellformed import parse
 
 PIPELINE_ID = "pipeline"
 
@@ -36,21 +40,12 @@ class Result:
 
 
 def _in_stream_settings(stream: Stream, report: Report) -> dict[str, Any]:
-    found = [doc for doc in stream.documents if is_settings_document(doc.obj)]
-    if len(found) > 1:
-        numbers = ", ".join(str(doc.number) for doc in found)
-        raise InputError(
-            f"documents {numbers}: more than one PostRenderSettings document; render the wrapper chart "
-            "once, or merge the settings into one"
+    layer, doc = find_in_stream(stream.documents)
+    if doc is not None:
+        doc.removed = True
+        report.findings.append(
+            Finding(PIPELINE_ID, INFO, "read the settings document and removed it from the output", doc)
         )
-    if not found:
-        return {}
-    doc = found[0]
-    layer = read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True)
-    doc.removed = True
-    report.findings.append(
-        Finding(PIPELINE_ID, INFO, "read the settings document and removed it from the output", doc)
-    )
     return layer
 
 
@@ -82,6 +77,25 @@ def _settle(finding: Finding, settings: Settings, stream: Stream) -> Finding:
     return finding
 
 
+def _write_back(stream: Stream) -> None:
+    """The hub's runtime config into Secret/hub, if a transform changed it (once)."""
+    hub = stream.decoded_hub
+    if hub is not None:
+        hubconfig.store(hub)
+
+
+def _config_missing(secret: Document) -> Finding:
+    return Finding(
+        PIPELINE_ID,
+        WARNING,
+        f"has no {hubconfig.VALUES_KEY}, so the hub's runtime config (the user pods it spawns) cannot be "
+        "checked or hardened",
+        secret,
+        fix="render the upstream jupyterhub chart's Secret/hub unchanged",
+        rule="hub-config-missing",
+    )
+
+
 def run(
     text: str,
     *,
@@ -97,22 +111,27 @@ def run(
         stream_layer = _in_stream_settings(stream, report)
         settings = merge(stream_layer, file_layer or {}, flag_layer or {})
         report.mode = settings.mode
+        missing = hubconfig.secret_without_config(stream.documents)
+        if missing is not None:
+            report.findings.append(_config_missing(missing))
         for transform_id, module in REGISTRY.items():
             if transform_id in settings.disable:
                 continue
+            if getattr(module, "AFTER_HUB_WRITE_BACK", False):
+                _write_back(stream)
             report.findings.extend(_settle(f, settings, stream) for f in module.apply(stream, settings))
-        hub = stream.decoded_hub
-        if hub is not None:
-            for doc in hubconfig.store(hub, stream.documents):
-                report.findings.append(
-                    Finding(
-                        PIPELINE_ID,
-                        CHANGE,
-                        "updated checksum/secret so the hub restarts and reads the changed config",
-                        doc,
-                        where="pod template annotations",
-                    )
+        _write_back(stream)
+        secret = hubconfig.secret_document(stream.documents)
+        for doc in hubconfig.refresh_checksums(secret, stream.documents) if secret else ():
+            report.findings.append(
+                Finding(
+                    PIPELINE_ID,
+                    CHANGE,
+                    "updated checksum/secret so the hub restarts and reads the changed config",
+                    doc,
+                    where="pod template annotations",
                 )
+            )
     except UserError as exc:
         report.fatal = f"error: {exc}"
         report.exit_code = EXIT_INPUT

@@ -6,7 +6,9 @@ Guarantees: ``parse`` accepts exactly the grammar of ``k8s.io/apimachinery``'s
 returns the value as a ``Fraction`` in base units (cores, bytes), so quantities compare
 exactly: ``parse("1Gi") > parse("1G")``, ``parse("500m") == parse("0.5")``. YAML
 numbers (``cpu: 1``, ``cpu: 0.5``) are accepted as their text. Anything else raises
-``QuantityError`` (a ``ValueError``) that quotes the bad text and shows valid examples.
+``QuantityError`` (a ``ValueError``) that quotes the bad text and shows valid examples;
+an exponent beyond ±``MAX_EXPONENT`` raises ``QuantityRangeError`` at once, without
+computing the power (so ``1e999999999`` never hangs a run).
 
 Example::
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-__all__ = ["QuantityError", "parse", "try_parse"]
+__all__ = ["QuantityError", "QuantityRangeError", "parse", "try_parse"]
 
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
@@ -33,8 +35,17 @@ _QUANTITY = re.compile(
 _EXAMPLES = "expected a Kubernetes quantity such as 500m, 0.5, 1, 512Mi, 1Gi or 1e3"
 
 
+# Kubernetes' own suffixes span 1e-9 (n) to 1e18 (E). Beyond this power of ten no
+# resource is meant, and exact arithmetic on it would take minutes (1e999999999).
+MAX_EXPONENT = 100
+
+
 class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity."""
+
+
+class QuantityRangeError(QuantityError):
+    """A quantity written with an absurd exponent (``1e999999999``): refused before any arithmetic."""
 
 
 def parse(value: object) -> Fraction:
@@ -48,7 +59,11 @@ def parse(value: object) -> Fraction:
         raise QuantityError(f"{text!r} is not a quantity: {_EXAMPLES}")
     number = Fraction(match.group("number"))
     if match.group("exponent"):
-        return number * Fraction(10) ** int(match.group("exponent")[1:])
+        exponent = match.group("exponent")[1:]
+        # The digit count bounds the value before int() converts it (itself slow on huge texts).
+        if len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > MAX_EXPONENT:
+            raise QuantityRangeError(f"{text!r} is out of range: exponents beyond ±{MAX_EXPONENT} are not quantities")
+        return number * Fraction(10) ** int(exponent)
     suffix = match.group("suffix") or ""
     if suffix in _BINARY:
         return number * 1024 ** _BINARY[suffix]

@@ -19,11 +19,14 @@ File and in-stream document share one format (camelCase, like Helm values)::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import SettingsError
+from .errors import SettingsError, shape_of
+
+if TYPE_CHECKING:
+    from .stream import Document
 
 # An API group no cluster serves: if the post-renderer were ever skipped, the API
 # server rejects the document instead of silently deploying an unhardened release.
@@ -34,7 +37,6 @@ MODES = ("enforce", "warn")
 LOAD_BALANCER_ACTIONS = ("clusterip", "error")
 CLUSTER_SCOPED_ACTIONS = ("error", "drop")
 _DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-_QUANTITY = re.compile(r"[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\Z")
 
 
 @dataclass(frozen=True)
@@ -216,12 +218,18 @@ def _dns_name(key: str, value: Any) -> str:
 
 
 def _quantity(key: str, value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _fail(key, "a Kubernetes quantity such as 500m, 1, 512Mi or 1Gi", value)
-    text = str(value)
-    if not _QUANTITY.match(text):
-        raise _fail(key, "a Kubernetes quantity such as 500m, 1, 512Mi or 1Gi", value)
-    return text
+    from .quantity import QuantityError, QuantityRangeError, parse
+
+    expected = "a Kubernetes quantity such as 500m, 1, 512Mi or 1Gi"
+    try:
+        number = parse(value)
+    except QuantityRangeError:
+        raise SettingsError(f"setting {key!r}: {str(value)[:40]!r} is out of range; expected {expected}") from None
+    except QuantityError:
+        raise _fail(key, expected, value) from None
+    if number < 0:
+        raise _fail(key, expected + " (not negative)", value)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _number(key: str, value: Any) -> float | None:
@@ -294,15 +302,35 @@ def _patches(key: str, value: Any) -> tuple[Patch, ...]:
         if not isinstance(ops, list) or not ops or not all(isinstance(o, Mapping) for o in ops):
             raise _fail(f"{k}.patch", "a non-empty list of RFC 6902 operations", ops)
         for j, op in enumerate(ops):
-            if op.get("op") not in ("add", "remove", "replace", "move", "copy", "test") or "path" not in op:
-                raise SettingsError(
-                    f"setting {k}.patch[{j}]: needs 'op' (add, remove, replace, move, copy, test) and 'path'"
-                )
+            _patch_operation(f"{k}.patch[{j}]", op)
         name = _str(f"{k}.name", raw["name"]) if "name" in raw else f"patches[{i}]"
         result.append(
             Patch(PatchTarget(**_globs(f"{k}.target", target, ("kind", "name"))), tuple(ops), name)
         )
     return tuple(result)
+
+
+_PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
+
+
+def _pointer(key: str, value: Any) -> None:
+    """An RFC 6901 JSON pointer: empty (the whole object) or starting with '/'."""
+    if not isinstance(value, str) or (value and not value.startswith("/")):
+        shown = repr(value) if isinstance(value, str) else shape_of(value)
+        raise SettingsError(f"setting {key}: {shown} is not a JSON pointer: it must start with / (such as /metadata/labels)")
+
+
+def _patch_operation(key: str, op: Mapping[str, Any]) -> None:
+    """One RFC 6902 operation, checked before any is applied."""
+    if op.get("op") not in _PATCH_OPS or "path" not in op:
+        raise SettingsError(f"setting {key}: needs 'op' ({', '.join(_PATCH_OPS)}) and 'path'")
+    _pointer(f"{key}.path", op["path"])
+    if op["op"] in ("move", "copy"):
+        if "from" not in op:
+            raise SettingsError(f"setting {key}: op {op['op']} needs 'from'")
+        _pointer(f"{key}.from", op["from"])
+    if op["op"] in ("add", "replace", "test") and "value" not in op:
+        raise SettingsError(f"setting {key}: op {op['op']} needs 'value'")
 
 
 def _user_resources(key: str, value: Any) -> UserResources:
@@ -403,28 +431,63 @@ def load_file(path: str) -> dict[str, Any]:
     """Read and validate a ``--config`` settings file."""
     import yaml
 
-    from .stream import load_yaml  # the stream's loader: dates stay strings, as Kubernetes reads them
+    from .stream import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
+    from .wellformed import MAX_DEPTH, too_deep
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            raw = load_yaml(handle.read())
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
+    try:
+        raw = load_yaml(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"--config {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise SettingsError(f"--config {path}: not valid YAML{where}") from None
+    if too_deep(raw):
+        raise SettingsError(f"--config {path}: nests deeper than {MAX_DEPTH} levels; no setting is that deep")
+    if raw is not None and not isinstance(raw, Mapping):
+        raise SettingsError(f"--config {path}: expected a mapping of settings, got {shape_of(raw)}")
     if isinstance(raw, Mapping) and raw.get("kind") == SETTINGS_KIND:
         return read_layer(raw, f"--config {path}", document=True)
     return read_layer(raw, f"--config {path}")
 
 
 def is_settings_document(obj: Any) -> bool:
-    return (
-        isinstance(obj, Mapping)
-        and obj.get("kind") == SETTINGS_KIND
-        and str(obj.get("apiVersion", "")).split("/")[0] == SETTINGS_API_VERSION.split("/")[0]
-    )
+    """A ``PostRenderSettings`` document, whatever its apiVersion (``find_in_stream`` checks it)."""
+    return isinstance(obj, Mapping) and obj.get("kind") == SETTINGS_KIND
+
+
+def find_in_stream(documents: Iterable[Document]) -> tuple[dict[str, Any], Document | None]:
+    """The settings layer of the stream's one ``PostRenderSettings`` document, and that document.
+
+    The one reader of the in-stream settings (the post-renderer, ``images`` and ``check``).
+    More than one settings document, or one with another apiVersion than
+    ``SETTINGS_API_VERSION`` (a newer wrapper chart, a foreign group), is an InputError:
+    reading settings of another version as ours could silently weaken the release.
+    """
+    from .errors import InputError
+
+    found = [doc for doc in documents if is_settings_document(doc.obj) and not doc.removed]
+    if len(found) > 1:
+        numbers = ", ".join(str(doc.number) for doc in found)
+        raise InputError(
+            f"documents {numbers}: more than one PostRenderSettings document; render the wrapper chart "
+            "once, or merge the settings into one"
+        )
+    if not found:
+        return {}, None
+    doc = found[0]
+    version = doc.obj.get("apiVersion")
+    if version != SETTINGS_API_VERSION:
+        raise InputError(
+            f"{doc.where}: apiVersion {version!r} is not one this jhub-ck8s reads ({SETTINGS_API_VERSION}); "
+            "use the wrapper chart and plugin of the same release, or fix the apiVersion"
+        )
+    return read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True), doc
 
 
 def describe() -> list[tuple[str, str]]:
@@ -443,6 +506,7 @@ __all__ = [
     "Resources",
     "Settings",
     "UserResources",
+    "find_in_stream",
     "is_settings_document",
     "load_file",
     "merge",

@@ -83,6 +83,11 @@ class Document:
         text = f"document {self.number}" if self.number else "new document"
         return text if self.item is None else f"{text} item {self.item + 1}"
 
+    @property
+    def where(self) -> str:
+        """``document 12 (chart/templates/x.yaml) Deployment/hub``: where a message points."""
+        return f"{self.position} ({self.source or 'no Source'}) {self.label}"
+
     def mark_changed(self) -> None:
         self.raw = None
 

@@ -66,3 +66,16 @@ def test_units_compare_exactly() -> None:
 def test_message_quotes_the_bad_text() -> None:
     with pytest.raises(QuantityError, match="'2 cores'"):
         parse("2 cores")
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1e-999999999", "-1e101", "1E+0000000000000000000000000000000000101"])
+def test_absurd_exponents_are_refused_at_once(text):
+    from jhub_ck8s.quantity import QuantityRangeError
+
+    with pytest.raises(QuantityRangeError, match="out of range"):
+        parse(text)
+
+
+def test_exponents_within_range_are_exact():
+    assert parse("1e100") == 10**100 and parse("1e-100") == Fraction(1, 10**100)
+    assert parse("1e0000000000000000000000000005") == 100000

@@ -79,3 +79,15 @@ def test_load_file(tmp_path):
         load_file(str(path))
     with pytest.raises(SettingsError, match="cannot read it"):
         load_file(str(tmp_path / "missing.yaml"))
+
+
+@pytest.mark.parametrize("quantity", ["100u", "5n", "0.5", "1e3", "512Mi"])
+def test_setting_quantities_use_the_kubernetes_grammar(quantity):
+    layer = read_layer({"resources": {"requests": {"cpu": quantity}}}, "test")
+    assert layer["resources"].requests.cpu == quantity
+
+
+@pytest.mark.parametrize(("quantity", "message"), [("1e999999999", "out of range"), ("lots", "quantity"), ("-1", "not negative")])
+def test_setting_quantities_refused_in_one_line(quantity, message):
+    with pytest.raises(SettingsError, match=message):
+        read_layer({"resources": {"requests": {"cpu": quantity}}}, "test")

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import hubconfig
-from ..errors import InputError, UserError
+from ..errors import UserError
 from ..platform import replicas
 from ..podspec import pod_labels, pod_metadata, pod_spec
-from ..settings import is_settings_document, read_layer
-from ..stream import Document, parse, serialize
+from ..settings import find_in_stream, read_layer
+from ..stream import Document, serialize
+from ..wellformed import parse
 from . import pss, safeguards, userpods
 from .model import ERROR, NOTE, WARNING, Audit, Finding, Subject
 
@@ -53,17 +54,6 @@ class Options:
 
 
 # ------------------------------------------------------------------------- settings
-
-
-def _settings_layer(documents: list[Document]) -> tuple[dict[str, Any], Document | None]:
-    found = [doc for doc in documents if is_settings_document(doc.obj)]
-    if len(found) > 1:
-        numbers = ", ".join(str(doc.number) for doc in found)
-        raise InputError(f"documents {numbers}: more than one PostRenderSettings document")
-    if not found:
-        return {}, None
-    doc = found[0]
-    return read_layer(doc.obj, f"in-stream settings ({doc.position})", document=True), doc
 
 
 def _trusted(options: Options, layer: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -133,7 +123,7 @@ def audit(text: str, options: Options | None = None) -> Audit:
         except ValueError as exc:
             raise UserError(f"--kubernetes-version: {exc}") from None
     documents = parse(text)
-    layer, settings_doc = _settings_layer(documents)
+    layer, settings_doc = find_in_stream(documents)
     trusted = _trusted(options, layer)
     result = Audit(strict=options.strict)
     if settings_doc is not None:

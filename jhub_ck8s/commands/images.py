@@ -137,7 +137,7 @@ def _read_stream(path: str) -> str:
 
 def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
     """The inventory of the stream given by ``--from`` or rendered from the chart arguments."""
-    from ..stream import parse
+    from ..wellformed import parse
 
     if args.from_file:
         rendering = [flag for flag, given in (("CHART", args.chart), ("-f", args.values), ("--set", args.set), ("--set-string", args.set_string), ("--set-file", args.set_file), ("--set-json", args.set_json)) if given]
