@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, shape_of
 from .stream import Document, dump_yaml, load_yaml
 
 VALUES_KEY = "values.yaml"
@@ -56,40 +56,62 @@ class HubConfig:
         return node
 
 
-def _is_hub_secret(doc: Document) -> bool:
+def _looks_like_hub_secret(doc: Document) -> bool:
     if doc.kind != "Secret" or doc.removed:
         return False
-    for field_name in ("data", "stringData"):
-        data = doc.obj.get(field_name)
-        if isinstance(data, dict) and VALUES_KEY in data:
-            labels = (doc.obj.get("metadata") or {}).get("labels") or {}
-            return labels.get("component") == "hub" or doc.name.endswith("hub")
-    return False
+    labels = (doc.obj.get("metadata") or {}).get("labels") or {}
+    return labels.get("component") == "hub" or doc.name == "hub" or doc.name.endswith("-hub")
+
+
+def _is_hub_secret(doc: Document) -> bool:
+    if not _looks_like_hub_secret(doc):
+        return False
+    return any(isinstance(doc.obj.get(name), dict) and VALUES_KEY in doc.obj[name] for name in ("data", "stringData"))
+
+
+def secret_document(documents: list[Document]) -> Document | None:
+    """The hub's Secret (the one that carries ``values.yaml``), without decoding it."""
+    return next((doc for doc in documents if _is_hub_secret(doc)), None)
+
+
+def secret_without_config(documents: list[Document]) -> Document | None:
+    """A Secret that looks like the hub's but has no ``values.yaml``: its config cannot be hardened."""
+    if secret_document(documents) is not None:
+        return None
+    return next((doc for doc in documents if _looks_like_hub_secret(doc)), None)
+
+
+_FIX = "render the upstream jupyterhub chart's Secret/hub unchanged (Helm writes values.yaml itself)"
 
 
 def find(documents: list[Document]) -> HubConfig | None:
     """Decode the hub Secret of the stream; None if the stream has none."""
-    found = [doc for doc in documents if _is_hub_secret(doc)]
-    if not found:
+    from .wellformed import MAX_DEPTH, too_deep
+
+    doc = secret_document(documents)
+    if doc is None:
         return None
-    doc = found[0]
-    where = f"{doc.position} ({doc.source or 'no Source'}) {doc.label}, key {VALUES_KEY}"
+    where = f"{doc.where}, key {VALUES_KEY}"
     field_name = "stringData" if VALUES_KEY in (doc.obj.get("stringData") or {}) else "data"
     encoded = doc.obj[field_name][VALUES_KEY]
     if not isinstance(encoded, str):
-        raise InputError(f"{where}: expected a string")
+        raise InputError(f"{where}: expected a string, got {shape_of(encoded)}; {_FIX}")
     try:
         text = base64.b64decode(encoded, validate=True).decode("utf-8") if field_name == "data" else encoded
     except (binascii.Error, UnicodeDecodeError):
-        raise InputError(f"{where}: not valid base64-encoded UTF-8 text") from None
+        raise InputError(
+            f"{where}: not valid base64-encoded UTF-8 text; {_FIX}, or a patch that sets it must base64-encode it"
+        ) from None
     try:
         values = load_yaml(text)
     except Exception:  # any YAML error; its text could quote the Secret, so it is not shown
-        raise InputError(f"{where}: the decoded hub config is not valid YAML") from None
+        raise InputError(f"{where}: the decoded hub config is not valid YAML; {_FIX}") from None
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise InputError(f"{where}: the decoded hub config is not a mapping")
+        raise InputError(f"{where}: the decoded hub config is {shape_of(values)}, not a mapping; {_FIX}")
+    if too_deep(values):
+        raise InputError(f"{where}: the decoded hub config nests deeper than {MAX_DEPTH} levels; {_FIX}")
     return HubConfig(doc, field_name, values)
 
 
@@ -108,24 +130,37 @@ def _checksum_targets(documents: list[Document], secret: Document) -> Iterator[d
                 yield annotations
 
 
-def store(hub: HubConfig, documents: list[Document]) -> list[Document]:
-    """Re-encode changed values into the Secret and re-hash; return the Deployments updated.
+def store(hub: HubConfig) -> bool:
+    """Re-encode changed values into the Secret; True if it was written.
 
     Keys are written sorted, as Helm's toYaml writes them, so only changed keys differ.
+    After a store the config counts as unchanged again, so storing twice writes once.
     """
     if not hub.changed:
-        return []
-    import hashlib  # loads OpenSSL: only when the Secret really changed
-
+        return False
     text = dump_yaml(hub.values, sort_keys=True)
     if hub.field == "data":
         text = base64.b64encode(text.encode("utf-8")).decode("ascii")
     hub.document.obj[hub.field][VALUES_KEY] = text
     hub.document.mark_changed()
-    digest = hashlib.sha256(hub.document.text().encode("utf-8")).hexdigest()
+    hub.changed = False
+    return True
+
+
+def refresh_checksums(secret: Document, documents: list[Document]) -> list[Document]:
+    """Point the hub Deployment's ``checksum/secret`` at the Secret as written; return those updated.
+
+    Only for a Secret that is re-emitted (a transform or a patch changed it): Helm's own
+    checksum still stands for an untouched one.
+    """
+    if secret.raw is not None:
+        return []
+    import hashlib  # loads OpenSSL: only when the Secret really changed
+
+    digest = hashlib.sha256(secret.text().encode("utf-8")).hexdigest()
     updated = []
     for doc in documents:
-        annotations = next(_checksum_targets([doc], hub.document), None)
+        annotations = next(_checksum_targets([doc], secret), None)
         if annotations is not None and annotations[CHECKSUM_ANNOTATION] != digest:
             annotations[CHECKSUM_ANNOTATION] = digest
             doc.mark_changed()

@@ -39,6 +39,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from jhub_ck8s.errors import shape_of
 from jhub_ck8s.hubconfig import VALUES_KEY, image_slots
 from jhub_ck8s.imageref import DestinationClaims, ImageRef, ImageRefError, Relocator, parse
 from jhub_ck8s.podspec import containers, pod_spec
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 ID = "images"
 ORIGINAL_IMAGES_ANNOTATION = "jhub-ck8s.io/original-images"
 _PIN_FIX = "pin the image to a version tag or a digest in the chart values that set it"
+_STRING_FIX = "set the image to a reference such as registry.example.com/project/name:1.0 (or {name, tag}) in the chart values"
 
 
 def _relocate(
@@ -64,7 +66,7 @@ def _relocate(
     """
     shown = "" if secret else f" {text!r}"
     if not isinstance(text, str):
-        return None, Finding(ID, ERROR, "image is not a string", doc, where, _PIN_FIX, "image-reference")
+        return None, Finding(ID, ERROR, f"image is {shape_of(text)}, not a reference", doc, where, _STRING_FIX, "image-reference")
     try:
         ref = parse(text)
     except ImageRefError as exc:
@@ -121,15 +123,22 @@ def _pod_specs(
             metadata = doc.obj.setdefault("metadata", {})
             if not isinstance(metadata.get("annotations"), dict):
                 metadata["annotations"] = {}
-            previous = metadata["annotations"].get(ORIGINAL_IMAGES_ANNOTATION)
-            try:
-                merged = json.loads(previous) if previous else {}
-            except ValueError:
-                merged = {}
+            merged = _recorded_originals(metadata["annotations"].get(ORIGINAL_IMAGES_ANNOTATION))
             merged.update(originals)
             metadata["annotations"][ORIGINAL_IMAGES_ANNOTATION] = json.dumps(
                 merged, sort_keys=True, separators=(",", ":")
             )
+
+
+def _recorded_originals(previous: object) -> dict[str, str]:
+    """The originals recorded by an earlier run; anything else in our annotation is replaced."""
+    try:
+        recorded = json.loads(previous) if isinstance(previous, str) and previous else {}
+    except ValueError:
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {str(k): str(v) for k, v in recorded.items() if isinstance(v, str)}
 
 
 def _hub_config(
@@ -140,9 +149,11 @@ def _hub_config(
         return
     for slot in image_slots(hub.values):
         text = slot.get()
-        if text is None:
-            continue
         where = f"{VALUES_KEY}: {slot.path}"
+        if text is None:
+            if slot.holder.get(slot.key) not in (None, ""):  # set, but neither a string nor {name, tag}
+                yield Finding(ID, ERROR, "image is not a reference", hub.document, where, _STRING_FIX, "image-reference")
+            continue
         new, problem = _relocate(text, relocator, lock, hub.document, where, secret=True, claims=claims)
         if problem:
             yield problem
