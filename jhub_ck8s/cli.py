@@ -9,12 +9,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from .errors import EXIT_INPUT, EXIT_INTERNAL, SettingsError, UserError
-
-if TYPE_CHECKING:
-    pass
 
 REPORT_ENV = "JHUB_CK8S_REPORT"
 DEBUG_ENV = "JHUB_CK8S_DEBUG"
@@ -35,11 +32,15 @@ The JSON report goes to --report FILE, or to the path in $JHUB_CK8S_REPORT.
 """
 
 
+class UsageError(UserError):
+    """Flags that do not parse; the message is the whole line to print."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that fails with exit code 2 and one line, like the rest of the tool."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+        raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
 
 def _registry_map_flag(text: str) -> tuple[str, str]:
@@ -112,7 +113,7 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         raise SettingsError(message) from None
 
 
-def _internal_error(exc: BaseException) -> int:
+def _internal_error(exc: BaseException) -> str:
     """One line for a bug; no exception text, which could quote the Secret."""
     import traceback
 
@@ -120,11 +121,10 @@ def _internal_error(exc: BaseException) -> int:
         traceback.print_exc()
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
-    sys.stderr.write(
+    return (
         f"jhub-ck8s: internal error ({type(exc).__name__}{where}); please report it "
-        f"(set {DEBUG_ENV}=1 for a traceback)\n"
+        f"(set {DEBUG_ENV}=1 for a traceback)"
     )
-    return EXIT_INTERNAL
 
 
 def postrender_main(argv: Sequence[str] | None = None) -> int:
@@ -140,47 +140,97 @@ def postrender_main(argv: Sequence[str] | None = None) -> int:
         gc.enable()
 
 
-def _postrender(argv: Sequence[str] | None) -> int:
-    args = postrender_parser().parse_args(argv)
-    report_path = args.report or os.environ.get(REPORT_ENV)
+def _report_paths_from_argv(argv: Sequence[str]) -> list[str]:
+    """``--report FILE`` as typed, for a run that stops before the flags are parsed."""
+    paths = []
+    for index, arg in enumerate(argv):
+        if arg.startswith("--report="):
+            paths.append(arg.split("=", 1)[1])
+        elif arg == "--report" and index + 1 < len(argv):
+            paths.append(argv[index + 1])
+    return paths
+
+
+def _write_reports(report: Any, paths: Sequence[str | None]) -> None:
+    """The JSON report to every path named (the flag, $JHUB_CK8S_REPORT, the ``report`` setting).
+
+    Written on every exit path, fatal ones too: Helm 4 throws a post-renderer's stderr
+    away, so ``helm ck8s-jupyter`` learns what went wrong only from this file.
+    """
+    for path in dict.fromkeys(p for p in paths if p):
+        try:
+            report.write_json(path)
+        except OSError as exc:
+            sys.stderr.write(f"jhub-ck8s: cannot write the report to {path}: {exc.strerror}\n")
+
+
+def _read_stdin() -> str:
+    if sys.stdin is None:
+        raise UserError("stdin is closed: pipe the rendered release in (helm template ... | jhub-ck8s)")
     try:
+        data = sys.stdin.buffer.read()
+    except OSError as exc:
+        raise UserError(f"stdin cannot be read ({exc.strerror}): pipe the rendered release in") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"stdin: not UTF-8 text (byte {exc.start}); Helm writes UTF-8: check what feeds stdin") from None
+
+
+def _write_stdout(text: str) -> bool:
+    """Write the output stream; False if stdout is closed or the reader went away."""
+    if sys.stdout is None:
+        return False
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        # Nothing more can go to stdout; point it at /dev/null so the interpreter's own
+        # flush at exit does not print "Exception ignored" (the Python docs' recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+        return False
+    return True
+
+
+def _postrender(argv: Sequence[str] | None) -> int:
+    from .report import Report, table
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    report_paths: list[str | None] = [*_report_paths_from_argv(argv), os.environ.get(REPORT_ENV)]
+    report = Report()
+    try:
+        args = postrender_parser().parse_args(argv)
+        report_paths = [args.report or os.environ.get(REPORT_ENV)]
         from .pipeline import run
-        from .report import Report, table
         from .settings import load_file
 
-        try:
-            flag_layer = _flag_layer(args)
-            file_layer = load_file(args.config) if args.config else {}
-            data = sys.stdin.buffer.read()
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UserError(f"stdin: not UTF-8 text (byte {exc.start})") from None
-        except UserError as exc:
-            report = Report(fatal=f"error: {exc}", exit_code=exc.exit_code)
-            sys.stderr.write(report.fatal + "\n")
-            if report_path:
-                report.write_json(report_path)
-            return report.exit_code
-        result = run(text, file_layer=file_layer, flag_layer=flag_layer)
+        flag_layer = _flag_layer(args)
+        file_layer = load_file(args.config) if args.config else {}
+        result = run(_read_stdin(), file_layer=file_layer, flag_layer=flag_layer)
         report = result.report
-        sys.stderr.write(table(report.to_json(), changes=not args.quiet))
-        # The flag or $JHUB_CK8S_REPORT (which helm ck8s-jupyter reads back), and the
-        # `report` setting if it names another file: both get the report.
-        paths = [report_path, result.settings.report if result.settings else None]
-        for path in dict.fromkeys(p for p in paths if p):
-            try:
-                report.write_json(path)
-            except OSError as exc:
-                sys.stderr.write(f"jhub-ck8s: cannot write the report to {path}: {exc.strerror}\n")
-        if result.exit_code == 0:
-            sys.stdout.write(result.output)
-            sys.stdout.flush()
-        return result.exit_code
-    except BrokenPipeError:
-        return EXIT_INPUT
+        # the `report` setting too, if it names another file
+        report_paths.append(result.settings.report if result.settings else None)
+    except UsageError as exc:
+        report = Report(fatal=str(exc), exit_code=exc.exit_code)
+        sys.stderr.write(report.fatal + "\n")
+        _write_reports(report, report_paths)
+        return report.exit_code
+    except UserError as exc:
+        report = Report(fatal=f"error: {exc}", exit_code=exc.exit_code)
     except Exception as exc:  # a bug: keep it to one line and no partial stdout
-        return _internal_error(exc)
+        report = Report(fatal=_internal_error(exc), exit_code=EXIT_INTERNAL)
+    quiet = "-q" in argv or "--quiet" in argv
+    sys.stderr.write(table(report.to_json(), changes=not quiet))
+    _write_reports(report, report_paths)
+    if report.exit_code == 0 and not _write_stdout(result.output):
+        return EXIT_INPUT  # the reader of stdout went away: the output is incomplete, quietly
+    return report.exit_code
 
 
 def postrender_entry() -> NoReturn:
@@ -337,11 +387,11 @@ def _setup(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = main_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help(sys.stderr)
-        return EXIT_INPUT
     try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return EXIT_INPUT
         if args.command in ("deploy", "render"):
             return _chart_command(args, install=args.command == "deploy")
         builtin = {"init": _init, "import-values": _import_values, "setup": _setup}
@@ -349,13 +399,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except UserError as exc:
         message = str(exc)
-        sys.stderr.write(message if message.startswith("error:") else f"error: {message}")
-        sys.stderr.write("\n")
+        prefix = "" if isinstance(exc, UsageError) or message.startswith("error:") else "error: "
+        sys.stderr.write(f"{prefix}{message}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line, no partial output
-        return _internal_error(exc)
+        sys.stderr.write(_internal_error(exc) + "\n")
+        return EXIT_INTERNAL
 
 
 def main_entry() -> NoReturn:

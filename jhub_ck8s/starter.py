@@ -23,7 +23,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .errors import UserError
@@ -186,9 +185,10 @@ def build_starter(spec: StarterValues) -> CommentedMap:
 
 def render_starter_values(spec: StarterValues) -> str:
     """The starter values file's text."""
-    yaml = YAML(typ="rt")
+    from .yamlio import ruamel_yaml  # strings quoted wherever Helm (Go) could misread them
+
+    yaml = ruamel_yaml()
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
     out = io.StringIO()
     yaml.dump(build_starter(spec), out)
     return out.getvalue()

@@ -52,6 +52,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
@@ -112,9 +113,10 @@ def _own_items(node: CommentedMap) -> Iterator[tuple[Any, Any]]:
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
+    from .yamlio import ruamel_yaml  # plain scalars as Helm (Go) reads them; strings quoted where any reader could err
+
+    yaml = ruamel_yaml()
     yaml.preserve_quotes = True
-    yaml.width = 4096  # never re-wrap long lines
     return yaml
 
 
@@ -144,6 +146,15 @@ def _guess_indent(text: str) -> tuple[int, int]:
 def _load(text: str) -> CommentedMap:
     try:
         docs = list(_yaml().load_all(text))
+    except DuplicateKeyError as exc:
+        # ruamel's message quotes both values, which may be secrets: name the key, from the text.
+        mark = exc.problem_mark
+        line = text.split("\n")[mark.line] if mark is not None and mark.line < len(text.split("\n")) else ""
+        key = line[mark.column:].split(":", 1)[0].strip() if mark is not None else ""
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ValuesImportError(
+            f"not valid YAML{where}: duplicate key {key!r} (YAML keeps only one of the two values); delete one"
+        ) from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -303,3 +303,47 @@ def check_aliasing(text: str) -> None:
             continue
         for index in range(len(children) - 1, -1, -1):
             stack.append((children[index], depth, (id(node), index)))
+
+
+# --- ruamel.yaml round trips (init, import-values): the same promise, comments kept -------
+
+AMBIGUOUS = "tag:jhub-ck8s,2026:ambiguous"
+
+
+def ruamel_yaml() -> Any:
+    """A round-trip ``ruamel.yaml.YAML`` whose plain scalars mean what they mean to Go.
+
+    Reading: a plain scalar Go reads as a boolean, number or null (``yes``, ``y``,
+    ``0o17``, ``1_000``) is one here too, so a values file keeps Helm's meaning when it
+    is written back. Writing: a string is plain only if ``plain_is_safe``; otherwise it
+    is quoted, as ``dump`` does. Scalars read as text keep their text and quotes.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+    from ruamel.yaml.nodes import ScalarNode as RuamelScalar
+    from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.tag import Tag
+
+    class GoResolver(VersionedResolver):  # type: ignore[misc]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is RuamelScalar and implicit[0] and isinstance(value, str):
+                tag = go_resolve(value)[0] if value else NULL
+                if tag != STR:
+                    return Tag(suffix=tag)
+                own = super().resolve(kind, value, implicit)
+                if own.value != STR:
+                    return own  # a timestamp to ruamel: kept as written, and quoted if it is a string
+                return own if plain_is_safe(value) else Tag(suffix=AMBIGUOUS)
+            return super().resolve(kind, value, implicit)
+
+    class GoConstructor(RoundTripConstructor):  # type: ignore[misc]
+        pass
+
+    # Go reads these as strings; only their plain spelling is ambiguous to other readers.
+    GoConstructor.add_constructor(AMBIGUOUS, RoundTripConstructor.construct_yaml_str)
+
+    yaml = YAML(typ="rt")
+    yaml.Resolver = GoResolver
+    yaml.Constructor = GoConstructor
+    yaml.width = 4096  # never re-wrap long lines
+    return yaml
