@@ -349,3 +349,73 @@ def test_property_plain_is_safe_only_where_every_reader_agrees(value):
     text = yamlio.dump(obj)
     assert go_read("---\n" + text) == [meant(obj)]
     assert yaml.safe_load(text) == obj
+
+
+# --- the other files the project writes for Helm: init, import-values, lock files ----------
+
+_IMPORT_SOURCE = """\
+# values written for the upstream chart
+hub:
+  cookieSecret: "0921"      # a string that looks like a number
+  extraEnv:
+    TOKEN_TTL: 3e19
+    ENABLED: yes
+    OCTAL: 0o17
+    PLAIN: hello
+singleuser:
+  image:
+    name: quay.io/jupyter/scipy-notebook
+    tag: "2025-06-30"
+  extraLabels:
+    version: '1e3'
+    flag: y
+"""
+
+
+@pytest.mark.parametrize("helm", HELMS)
+def test_import_values_keeps_what_helm_reads(helm):
+    """Go's reading of the imported file's jupyterhub: section equals its reading of the old file."""
+    from jhub_ck8s.values_import import import_values
+
+    result = import_values(_IMPORT_SOURCE, registry="harbor.example.com/jupyterhub")
+    (before,) = go_read("---\n" + _IMPORT_SOURCE, helm)
+    (after,) = go_read("---\n" + result.text, helm)
+    for key in ("cookieSecret", "extraEnv"):
+        assert after["jupyterhub"]["hub"][key] == before["hub"][key], key
+    assert after["jupyterhub"]["singleuser"]["extraLabels"] == before["singleuser"]["extraLabels"]
+    assert after["jupyterhub"]["hub"]["extraEnv"] == {"TOKEN_TTL": 3e19, "ENABLED": True, "OCTAL": 15, "PLAIN": "hello"}
+
+
+@pytest.mark.parametrize("helm", HELMS)
+def test_init_file_is_read_by_go_as_built(helm):
+    from jhub_ck8s.starter import StarterValues, build_starter, render_starter_values
+
+    spec = StarterValues(registry="harbor.example.com/jupyterhub", host="jupyter.example.com", dummy_password="0921")
+    (read,) = go_read("---\n" + render_starter_values(spec), helm)
+    assert read == meant(json.loads(json.dumps(build_starter(spec))))
+
+
+def test_lock_file_is_read_by_go_as_written():
+    from jhub_ck8s.lock import ImageLock, LockEntry
+
+    entries = (
+        LockEntry("quay.io/jupyter/r-notebook:2025-06-30", "sha256:" + "0" * 64, "harbor.example.com/p/jupyter/r-notebook:2025-06-30"),
+        LockEntry("docker.io/library/traefik:v3.6.12", "sha256:" + "1" * 64, "harbor.example.com/p/library/traefik:v3.6.12"),
+    )
+    (read,) = go_read("---\n" + ImageLock(entries).to_yaml())
+    assert read["images"][0] == {"source": entries[1].source, "digest": entries[1].digest, "destination": entries[1].destination}
+    assert read["images"][1]["source"] == entries[0].source
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=lookalike)
+def test_property_ruamel_round_trip_files_quote_what_go_could_misread(value):
+    """init and import-values write through yamlio.ruamel_yaml: new strings come back as strings."""
+    import io
+
+    from ruamel.yaml.comments import CommentedMap
+
+    obj = CommentedMap({"data": CommentedMap({value or "k": value, "list": [value]})})
+    out = io.StringIO()
+    yamlio.ruamel_yaml().dump(obj, out)
+    assert go_read("---\n" + out.getvalue()) == [{"data": {value or "k": value, "list": [value]}}]

@@ -1,0 +1,281 @@
+"""Hostile input: exit 2 (or the code named), one line, in seconds, and never a Secret's content.
+
+A corpus of bad streams, settings and environments, each with its expected exit code
+and a fragment of its message. Every case is run as Helm runs the post-renderer (a
+process; stdin in, stdout and stderr out, the report in ``$JHUB_CK8S_REPORT``), twice:
+with a ``Secret/hub`` written with ``stringData`` and with ``data`` (base64). That
+Secret carries marker strings (cookie secret, proxy token, CryptKeeper keys), and the
+markers, plain or base64, may appear nowhere but in the output stream's own Secret:
+not on stderr, not in the report, not in any other document.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from jhub_ck8s.stream import parse
+
+TOKEN = uuid.uuid4().hex[:12]
+MARKERS = {
+    "cookie": f"MARKER-COOKIE-{TOKEN}",
+    "proxy": f"MARKER-PROXY-{TOKEN}",
+    "crypt": f"MARKER-CRYPT-{TOKEN}",
+}
+HUB_VALUES = f"""\
+hub:
+  config:
+    JupyterHub:
+      cookie_secret: {MARKERS['cookie']}
+    ConfigurableHTTPProxy:
+      auth_token: {MARKERS['proxy']}
+    CryptKeeper:
+      keys:
+      - {MARKERS['crypt']}
+singleuser:
+  image:
+    name: quay.io/jupyterhub/k8s-singleuser-sample
+    tag: 4.4.0
+  cloudMetadata:
+    blockWithIptables: true
+"""
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def forbidden_strings() -> list[str]:
+    """Every marker, and every base64 form of it (at each of the three byte alignments)."""
+    found = list(MARKERS.values())
+    for marker in MARKERS.values():
+        for pad in range(3):
+            encoded = _b64("x" * pad + marker)
+            found.append(encoded[4 if pad else 0 : -4])  # the part that does not depend on neighbours
+    found.append(_b64(HUB_VALUES)[8:40])
+    return found
+
+
+def hub_secret(variant: str, values: str = HUB_VALUES) -> str:
+    if variant == "stringData":
+        data = {"hub.config.JupyterHub.cookie_secret": MARKERS["cookie"], "values.yaml": values}
+    else:
+        data = {"hub.config.JupyterHub.cookie_secret": _b64(MARKERS["cookie"]), "values.yaml": _b64(values)}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "hub", "labels": {"component": "hub", "app": "jupyterhub"}},
+        "type": "Opaque",
+        variant: data,
+    }
+    return "---\n# Source: jupyterhub/templates/hub/secret.yaml\n" + json.dumps(secret) + "\n"
+
+
+HUB_DEPLOYMENT = """---
+# Source: jupyterhub/templates/hub/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hub, labels: {component: hub}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {component: hub}}
+  template:
+    metadata: {labels: {component: hub}, annotations: {checksum/secret: abc}}
+    spec:
+      containers:
+      - name: hub
+        image: quay.io/jupyterhub/k8s-hub:4.4.0
+"""
+
+
+def deployment(**container: object) -> str:
+    spec = {"name": "app", "image": "quay.io/example/app:1.0", **container}
+    doc = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "app"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [spec]}},
+        },
+    }
+    return "---\n# Source: chart/templates/app.yaml\n" + json.dumps(doc) + "\n"
+
+
+def settings_doc(**keys: object) -> str:
+    doc = {"apiVersion": "jhub-ck8s.io/v1alpha1", "kind": "PostRenderSettings", **keys}
+    return "---\n# Source: jupyterhub-ck8s/templates/settings.yaml\n" + json.dumps(doc) + "\n"
+
+
+def nested(depth: int) -> str:
+    """``depth`` mappings inside each other, as JSON text (json.dumps itself would recurse too deep)."""
+    return '{"n": ' * depth + '"leaf"' + "}" * depth
+
+
+def raw(text: str) -> Callable[[str], str]:
+    """A case whose stream is ``text`` followed by the marker Secret."""
+    return lambda variant: text + hub_secret(variant) + HUB_DEPLOYMENT
+
+
+@dataclass
+class Case:
+    name: str
+    stream: Callable[[str], str] | None  # variant -> stdin text; None: stdin closed
+    exit: int
+    fragment: str
+    args: list[str] = field(default_factory=list)
+    config: bytes | None = None  # written to a file passed as --config
+    one_line: bool = True
+
+
+def _patch(*ops: dict, target: dict | None = None) -> str:
+    return settings_doc(patches=[{"name": "p", "target": target or {"kind": "Secret", "name": "hub"}, "patch": list(ops)}])
+
+
+CASES = [
+    # --- quantities that would take forever to compute exactly
+    Case("huge-cpu-exponent", raw(deployment(resources={"requests": {"cpu": "1e999999999", "memory": "1Gi"}})), 2, "1e999999999"),
+    Case("huge-memory-exponent", raw(deployment(resources={"limits": {"memory": "1e99999999Ki"}})), 2, "memory"),
+    Case("huge-setting-quantity", raw(settings_doc(resources={"requests": {"cpu": "1e999999999"}})), 2, "resources.requests.cpu"),
+    # --- parseable but malformed objects
+    Case("metadata-list", raw('---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": [1, 2]}\n'), 2, "metadata"),
+    Case("metadata-string", raw('---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": "x"}\n'), 2, "metadata"),
+    Case("labels-list", raw('---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": ["x"]}}\n'), 2, "metadata.labels"),
+    Case("annotations-string", raw('---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "annotations": "x"}}\n'), 2, "metadata.annotations"),
+    Case("original-images-number", raw('---\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "annotations": {"jhub-ck8s.io/original-images": 5}}, "spec": {"containers": [{"name": "c", "image": "quay.io/a/b:1"}]}}\n'), 2, "jhub-ck8s.io/original-images"),
+    Case("original-images-list", raw('---\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "annotations": {"jhub-ck8s.io/original-images": [1]}}, "spec": {"containers": [{"name": "c", "image": "quay.io/a/b:1"}]}}\n'), 2, "jhub-ck8s.io/original-images"),
+    Case("label-value-number", raw('---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": 5}}}\n'), 2, "quote it"),
+    Case("deep-deployment", raw('---\n{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": ' + nested(5000) + "}\n"), 2, "deeper than"),
+    Case("deep-hub-values", lambda v: hub_secret(v, HUB_VALUES + "deep: " + nested(5000) + "\n") + HUB_DEPLOYMENT, 2, "deeper than"),
+    Case("containers-not-list", raw('---\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": {"name": "c"}}}\n'), 2, "containers"),
+    Case("container-not-mapping", raw('---\n{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"}, "spec": {"containers": ["c"]}}\n'), 2, "containers[0]"),
+    Case("pod-spec-not-mapping", raw('---\n{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a"}, "spec": {"template": {"spec": [1]}}}\n'), 2, "spec.template.spec"),
+    Case("list-items-not-list", raw('---\n{"apiVersion": "v1", "kind": "List", "items": {"a": 1}}\n'), 2, "items"),
+    Case("image-number", raw(deployment(image=5)), 2, "image"),
+    Case("image-list", raw(deployment(image=["a"])), 2, "image"),
+    Case("image-map", raw(deployment(image={"name": "a"})), 2, "image"),
+    # --- settings
+    Case("settings-unknown-version", raw('---\n{"apiVersion": "jhub-ck8s.io/v9", "kind": "PostRenderSettings"}\n'), 2, "jhub-ck8s.io/v9"),
+    Case("settings-foreign-group", raw('---\n{"apiVersion": "example.com/v1", "kind": "PostRenderSettings"}\n'), 2, "example.com/v1"),
+    Case("config-not-utf8", raw(""), 2, "UTF-8", config=b"registry: \xff\xfe\n"),
+    Case("config-not-mapping", raw(""), 2, "mapping", config=b"- a\n- b\n"),
+    Case("config-deep", raw(""), 2, "deeper than", config=("patches: " + nested(5000) + "\n").encode()),
+    Case("patch-path-without-slash", raw(_patch({"op": "add", "path": "data/x", "value": 1})), 2, "must start with /"),
+    Case("patch-from-without-slash", raw(_patch({"op": "move", "from": "data", "path": "/x"})), 2, "must start with /"),
+    Case("patch-op-unknown", raw(_patch({"op": "frobnicate", "path": "/x"})), 2, "op"),
+    Case("patch-value-missing", raw(_patch({"op": "add", "path": "/x"})), 2, "value"),
+    # --- patches that fail: named by patch, op, path and document, never by content
+    Case("patch-missing-path-stringdata", raw(_patch({"op": "replace", "path": "/stringData/nope/x", "value": 1})), 1, "/stringData/nope/x"),
+    Case("patch-missing-path-data", raw(_patch({"op": "replace", "path": "/data/nope/x", "value": 1})), 1, "/data/nope/x"),
+    Case("patch-test-fails", raw(_patch({"op": "test", "path": "/data/values.yaml", "value": "nope"})), 1, "test"),
+    Case("patch-test-fails-stringdata", raw(_patch({"op": "test", "path": "/stringData/values.yaml", "value": "nope"})), 1, "test"),
+    Case("patch-remove-missing", raw(_patch({"op": "remove", "path": "/metadata/annotations/none"})), 1, "remove"),
+    Case("patch-copy-from-missing", raw(_patch({"op": "copy", "from": "/data/nope", "path": "/data/x"})), 1, "copy"),
+    Case("patch-index-out-of-range", raw(_patch({"op": "add", "path": "/metadata/x/5", "value": 1})), 1, "/metadata/x/5"),
+    Case("patch-removes-hub-config", lambda v: _patch({"op": "remove", "path": f"/{v}"}) + hub_secret(v) + HUB_DEPLOYMENT, 2, "runtime config"),
+    Case("patch-removes-values-key", lambda v: _patch({"op": "remove", "path": f"/{v}/values.yaml"}) + hub_secret(v) + HUB_DEPLOYMENT, 2, "runtime config"),
+    # --- the hub's Secret itself
+    Case("hub-values-not-base64", lambda v: hub_secret("data").replace(_b64(HUB_VALUES), "!!notbase64!!") + HUB_DEPLOYMENT, 2, "base64"),
+    Case("hub-values-not-yaml", lambda v: hub_secret(v, HUB_VALUES + "  bad: [\n") + HUB_DEPLOYMENT, 2, "not valid YAML"),
+    Case("hub-values-not-mapping", lambda v: hub_secret(v, "- a\n- b\n") + HUB_DEPLOYMENT, 2, "mapping"),
+    Case("hub-values-number", lambda v: hub_secret(v).replace(json.dumps(_b64(HUB_VALUES)) if v == "data" else json.dumps(HUB_VALUES), "5") + HUB_DEPLOYMENT, 2, "a string"),
+    Case("hub-without-values", lambda v: hub_secret(v).replace('"values.yaml"', '"other.yaml"') + HUB_DEPLOYMENT, 0, "values.yaml", one_line=False),
+    # --- streams
+    Case("stdin-closed", None, 2, "stdin"),
+    Case("stdin-not-utf8", lambda v: "kind: x\nv: \udcff\n", 2, "UTF-8"),
+    Case("excessive-aliasing", raw("---\nkind: ConfigMap\na: &a [x, y]\nb: &b [" + ", ".join(["*a"] * 9) + "]\nc: &c [" + ", ".join(["*b"] * 9) + "]\nd: [" + ", ".join(["*c"] * 12) + "]\n"), 2, "excessive aliasing"),
+    Case("malformed-yaml", raw("---\nkind: x\n  bad: [\n"), 2, "malformed YAML"),
+    Case("control-character", raw('---\nkind: x\nv: "a\x7f"\n'), 2, "U+007F"),
+]
+
+
+def run(case: Case, variant: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, str]:
+    report = tmp_path / "report.json"
+    args = list(case.args)
+    if case.config is not None:
+        config = tmp_path / "settings.yaml"
+        config.write_bytes(case.config)
+        args.append(f"--config={config}")
+    command = [sys.executable, str(REPO / "postrender.py"), "--registry=harbor.example.com/jupyterhub", *args]
+    env = {**os.environ, "JHUB_CK8S_REPORT": str(report)}
+    if case.stream is None:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=60,
+                              preexec_fn=lambda: os.close(0))
+    else:
+        data = case.stream(variant).encode("utf-8", errors="surrogateescape")
+        done = subprocess.run(command, input=data, capture_output=True, env=env, timeout=60)
+    return done, report.read_text() if report.exists() else ""
+
+
+def _outside_secrets(stdout: str) -> str:
+    if not stdout:
+        return ""
+    return "".join(doc.text() for doc in parse(stdout) if doc.kind != "Secret")
+
+
+@pytest.mark.parametrize("variant", ["stringData", "data"])
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_input(case, variant, tmp_path):
+    done, report = run(case, variant, tmp_path)
+    stderr = done.stderr.decode(errors="replace")
+    assert done.returncode == case.exit, stderr
+    assert case.fragment in stderr, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+    if case.exit:
+        assert done.stdout == b"", "partial output on stdout"
+        if case.one_line:
+            assert len(stderr.strip().splitlines()) == 1 if case.exit == 2 else True, stderr
+            assert " 0 errors" not in stderr, stderr
+    # the report says what stderr said, so the plugin can say it too
+    assert report, "no report was written"
+    assert json.loads(report)["exitCode"] == case.exit
+    public = stderr + report + _outside_secrets(done.stdout.decode())
+    leaked = [s for s in forbidden_strings() if s in public]
+    assert leaked == [], f"Secret content leaked: {leaked}"
+
+
+def test_markers_are_really_in_the_input():
+    """The control: the forbidden strings are findable where they belong (the output's Secret)."""
+    done, _report = run(Case("ok", raw(""), 0, ""), "stringData", Path(os.environ.get("TMPDIR", "/tmp")))
+    assert done.returncode == 0, done.stderr.decode()
+    assert MARKERS["cookie"] in done.stdout.decode()
+    done, _report = run(Case("ok", raw(""), 0, ""), "data", Path(os.environ.get("TMPDIR", "/tmp")))
+    assert _b64(MARKERS["cookie"]) in done.stdout.decode()
+
+
+def test_stdout_closed_early_is_not_a_silent_success():
+    stream = raw("")("stringData") * 1
+    command = [sys.executable, str(REPO / "postrender.py"), "--registry=harbor.example.com/jupyterhub", "-q"]
+    done = subprocess.run(command, input=stream.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          preexec_fn=lambda: os.close(1), timeout=60)
+    assert done.returncode != 0
+    assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr, done.stderr.decode()
+
+
+@pytest.mark.parametrize("variant", ["stringData", "data"])
+def test_patch_of_values_yaml_has_the_final_word(variant, tmp_path):
+    """Applied after the hub config is written back (not overwritten by it), and the hub restarts."""
+    replacement = "hub: {}\nsingleuser: {image: {name: harbor.example.com/jupyterhub/x, tag: '1.0'}}\n"
+    value = replacement if variant == "stringData" else _b64(replacement)
+    stream = _patch({"op": "replace", "path": f"/{variant}/values.yaml", "value": value}) + hub_secret(variant) + HUB_DEPLOYMENT
+    done, _report = run(Case("values", lambda v: stream, 0, ""), variant, tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    docs = parse(done.stdout.decode())
+    (secret,) = [d for d in docs if d.kind == "Secret"]
+    assert secret.obj[variant]["values.yaml"] == value
+    (hub,) = [d for d in docs if d.label == "Deployment/hub"]
+    import hashlib
+
+    checksum = hub.obj["spec"]["template"]["metadata"]["annotations"]["checksum/secret"]
+    assert checksum == hashlib.sha256(secret.text().encode()).hexdigest()
