@@ -217,6 +217,20 @@ def test_render_bad_settings_in_values(installed, standin_archive):
     assert "error: in-stream settings" in result.stderr and "unknown transform 'nope'" in result.stderr
 
 
+def test_render_says_what_the_post_renderer_said_when_it_stops(installed, standin_archive, tmp_path):
+    """A post-renderer that stops on bad input (once an internal error) is reported as itself, on both majors."""
+    config = tmp_path / "settings.yaml"
+    config.write_bytes(b"registry: \xff\n")
+    result = installed.run(
+        "ck8s-jupyter", "render", "--chart-archive", str(standin_archive), "--set", f"ck8s.registry={REGISTRY}",
+        "--config", str(config),
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "not UTF-8 text" in result.stderr
+    assert "helm failed before the post-renderer ran" not in result.stderr
+
+
 def test_render_offline_without_archive_says_how_to_provide_it(installed):
     result = installed.run("ck8s-jupyter", "render", env={"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"})
     assert result.returncode == 2

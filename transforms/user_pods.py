@@ -521,7 +521,7 @@ def _user_resources(run: _Run) -> Iterator[Finding]:
         if current is not None and not isinstance(current, dict):
             continue  # not a mapping: the chart's schema rejects it already; never replace it
         run.hub.ensure(f"singleuser.{section}")[part] = default
-        yield run.change(path, f"set {path} to {default} (userResources)")
+        yield run.change(path, f"set to {default} (from the userResources setting)")
 
 
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
