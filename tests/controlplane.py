@@ -306,6 +306,8 @@ class ControlPlane:
             # Only configuration: nothing here routes to service IPs (no webhooks, no nodes).
             "--service-cluster-ip-range", "10.96.0.0/24",
             "--enable-admission-plugins", "PodSecurity",
+            # as kubeadm and managed clusters run it: Pod Security, not this switch, refuses privileged pods
+            "--allow-privileged=true",
             "--endpoint-reconciler-type", "none",
             "--profiling=false",
         ])
