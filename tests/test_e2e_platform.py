@@ -107,6 +107,9 @@ def test_control_plane_has_what_the_platform_has(cluster):
     assert cluster.tenant_api.get("v1", "ServiceAccount", "default", cluster.namespace).ok
     version = cluster.admin_api.request("GET", "/version").body
     assert version["gitVersion"].startswith("v1.34."), version
+    labels = cluster.admin_api.get("v1", "Namespace", cluster.namespace).body["metadata"]["labels"]
+    for mode in ("enforce", "warn", "audit"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
 
 
 # --- Pod Security "restricted" (enforce + warn + audit) ---------------------------------
