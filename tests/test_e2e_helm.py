@@ -236,8 +236,10 @@ def admission_warnings(output: str) -> list[str]:
 
 
 def values_file(tmp_path: Path, values: dict[str, Any], name: str = "values.yaml") -> Path:
+    """A values file helm reads exactly as meant: JSON (every string quoted). PyYAML would write
+    "0921" plain, which helm's Go reader takes for the number 921 (platform-facts §5)."""
     path = tmp_path / name
-    path.write_text(yaml.safe_dump(values, sort_keys=False))
+    path.write_text(json.dumps(values, indent=2))
     return path
 
 
