@@ -5,7 +5,7 @@
 #                      (offline: JUPYTERHUB_CHART=/path/to/jupyterhub-4.4.0.tgz)
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
 #                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
-#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
+#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
 #   make test          setup, then pytest and ruff
 #   make lint          ruff check .
 #   make bench         setup, then the performance benchmark (bench/bench.py; BIG=1 adds kustomize at 10,000 docs)
@@ -80,6 +80,17 @@ kubeconform:
 kustomize:
 	@bash tools/go-install.sh kustomize $(TOOLS) $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION) \
 	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256) version
+
+# --- the end-to-end tests' Kubernetes control plane --------------------------------
+#   make kube          build kube-apiserver + kube-controller-manager (pinned, verified) into .tools/bin; check etcd
+# kube-apiserver and kube-controller-manager from the Go module tools/kube/ (pins and
+# how they are verified: tools/versions.mk), etcd from Debian (setup-debian). Part of
+# setup; quick when already built.
+.PHONY: kube
+setup: kube
+
+kube: setup-debian
+	@bash tools/kube-build.sh $(TOOLS) $(CURDIR)/tools/kube $(KUBE_VERSION) $(KUBE_GOSUM_SHA256) $(ETCD_VERSION)
 
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4

@@ -67,3 +67,43 @@ def world(tmp_path_factory):
     started = start_world(tmp_path_factory.mktemp("registries"))
     yield started
     started.stop()
+
+
+# --- the end-to-end tests' Kubernetes control plane (tests/controlplane.py) ----------
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory):
+    """etcd + kube-apiserver + kube-controller-manager, started once for the session.
+
+    Skipped (saying why) when the binaries are not built; ``make test`` builds them.
+    """
+    from controlplane import ControlPlane, find_binaries
+
+    binaries = find_binaries(TOOLS)
+    if isinstance(binaries, str):
+        pytest.skip(binaries)
+    plane = ControlPlane(binaries, tmp_path_factory.mktemp("control-plane")).start()
+    yield plane
+    crashed = plane.crashed()
+    plane.stop()
+    if crashed:
+        pytest.fail("a control plane process died during the tests:\n" + "\n\n".join(crashed), pytrace=False)
+
+
+@pytest.fixture
+def cluster(control_plane):
+    """The session's control plane, checked alive before and after each test (its log if not)."""
+    control_plane.check_alive()
+    yield control_plane
+    control_plane.check_alive()
+
+
+@pytest.fixture
+def tenant_namespace(cluster):
+    """A fresh tenant namespace for one test (restricted, policies bound, tenant is admin), deleted after."""
+    import uuid
+
+    name = cluster.make_tenant_namespace(f"e2e-{uuid.uuid4().hex[:8]}")
+    yield name
+    cluster.delete_namespace(name)

@@ -92,6 +92,22 @@ def test_pull_secret_added_once_to_pod_specs_and_user_pods():
     assert find(docs).values["singleuser"]["image"]["pullSecrets"] == ["pull-secret"]
 
 
+def test_pull_secret_not_added_for_user_pods_when_the_global_list_has_it():
+    """z2jh's hub gives KubeSpawner imagePullSecrets + singleuser.image.pullSecrets: once is enough
+    (twice, the API server warns `spec.imagePullSecrets[1].name: duplicate name`)."""
+    docs = parse(SMALL)
+    hub = find(docs)
+    values = {**hub.values, "imagePullSecrets": ["pull-secret"]}
+    encoded = hub.document.obj["data"]["values.yaml"]
+    assert encoded in SMALL
+    text = SMALL.replace(encoded, base64.b64encode(yaml.safe_dump(values).encode()).decode())
+    result = run_postrender(["--registry", REGISTRY, "--pull-secret", "pull-secret", *IMAGES_ONLY], text)
+    assert result.returncode == 0, result.stderr.decode()
+    user_values = find(parse(result.stdout.decode())).values
+    assert user_values["imagePullSecrets"] == ["pull-secret"]
+    assert "pull-secret" not in (user_values["singleuser"]["image"].get("pullSecrets") or [])
+
+
 def test_in_stream_settings_document_is_used_and_removed():
     doc = "---\n# Source: jupyterhub-ck8s/templates/settings.yaml\napiVersion: jhub-ck8s.io/v1alpha1\nkind: PostRenderSettings\nmetadata: {name: jhub-ck8s}\nregistry: stream.example.com/team\nmode: warn\n"
     result = run_postrender([], SMALL + doc)

@@ -53,7 +53,7 @@ KUBECONFORM_BIN_GO     := go1.26.8 linux/amd64
 KUBECONFORM_BIN_SHA256 := ea49cffe28ec570e67fbf23d95f753afd1a2b6c9ad4c4d4513313445ddcdee54
 
 # --- Debian packages needed by the registry/mirroring tests -------------------
-DEBIAN_PACKAGES := skopeo docker-registry umoci apache2-utils
+DEBIAN_PACKAGES := skopeo docker-registry umoci apache2-utils etcd-server
 
 # --- kustomize (built from source through the Go module proxy; `make bench` only) --
 # The baseline post-renderer of bench/bench.py (image renames only). v5.8.3 needs
@@ -100,3 +100,16 @@ KUSTOMIZE_MODSUMS := \
   sigs.k8s.io/yaml@v1.6.0=h1:G8fkbMSAFqgEFgh4b1wmtzDnioxFCUgTZhlbj5P9QYs=
 KUSTOMIZE_BIN_GO     := go1.26.8 linux/amd64
 KUSTOMIZE_BIN_SHA256 := 1fba806e00cb4d9635f3bf933e9fc4c553613bfc182a5d5ca2bb941e805b939d
+
+# --- the end-to-end tests' control plane (make kube; tests/controlplane.py) ------
+# kube-apiserver and kube-controller-manager, built from k8s.io/kubernetes by the Go
+# module in tools/kube/ (go.mod: the version and the replace of each staging module;
+# go.sum: every module's hash). Verified by tools/kube-build.sh: go.sum must have this
+# sha256, `go build -mod=readonly` checks every module against go.sum (GOSUMDB on for
+# anything else), and each binary must print "Kubernetes $(KUBE_VERSION)".
+# To move to another v1.34.x: change tools/kube/go.mod (require and every replace),
+# run `go mod tidy` there with the environment of tools/kube-build.sh, review, update both pins.
+KUBE_VERSION       := v1.34.4
+KUBE_GOSUM_SHA256  := e46c37c21e099ec5e6b19a5fab13286c5717cef237b381462344f74a910509ed
+# etcd: Debian's etcd-server (in DEBIAN_PACKAGES above); `etcd --version` must say this.
+ETCD_VERSION       := 3.4.23

@@ -3,8 +3,10 @@
 Guarantees: when ``pullSecret`` is set, every pod spec (hooks included) lists it in
 ``imagePullSecrets`` exactly once, and the hub's runtime config lists it in
 ``singleuser.image.pullSecrets`` so the user pods KubeSpawner creates can pull from
-Harbor too. Existing entries are kept; nothing is duplicated. Without ``pullSecret``
-this transform does nothing.
+Harbor too -- unless the chart's global ``imagePullSecrets`` already names it (the hub
+hands both lists to KubeSpawner, so a user pod would list it twice and the API server
+warn ``duplicate name``). Existing entries are kept; nothing is duplicated. Without
+``pullSecret`` this transform does nothing.
 
 Before::
 
@@ -53,6 +55,8 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         return
     image = hub.get("singleuser.image")
     if not isinstance(image, dict) or secret in _names(image.get("pullSecrets")):
+        return
+    if secret in _names(hub.get("imagePullSecrets")):
         return
     if not isinstance(image.get("pullSecrets"), list):
         image["pullSecrets"] = []
