@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .errors import EXIT_INPUT, EXIT_INTERNAL, SettingsError, UserError
+from .report import REPORT_ENV
+from .settings import MODES
 
-REPORT_ENV = "JHUB_CK8S_REPORT"
 DEBUG_ENV = "JHUB_CK8S_DEBUG"
 
 POSTRENDER_EPILOG = """\
@@ -66,7 +67,7 @@ def postrender_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--keep-image", metavar="GLOB", action="append", default=[], help="leave matching images or registries as they are, repeatable")
     parser.add_argument("--pull-secret", metavar="NAME", help="image pull secret to add to every pod spec")
-    parser.add_argument("--mode", choices=("enforce", "warn"), help="enforce (default): policy errors fail; warn: report them and go on")
+    parser.add_argument("--mode", choices=MODES, help="enforce (default): policy errors fail; warn: report them and go on")
     parser.add_argument("--disable", metavar="TRANSFORM", action="append", default=[], help="skip a transform by ID, repeatable")
     parser.add_argument("--config", metavar="FILE", help="settings file (YAML)")
     parser.add_argument("--pin", metavar="LOCK", help="pin every image to its digest in this lock file (from mirror)")
@@ -87,9 +88,18 @@ _FLAG_FOR_KEY = {
 }
 
 
-def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
-    import re
+FLAGS_ORIGIN = "flags"
 
+
+def _flag_error(exc: SettingsError) -> SettingsError:
+    """Name the flag the user typed, not the settings key behind it."""
+    flag = _FLAG_FOR_KEY.get(exc.setting)
+    if exc.origin != FLAGS_ORIGIN or flag is None:
+        return exc
+    return SettingsError(f"{flag}: {exc.reason}", key=exc.key, reason=exc.reason, origin=flag)
+
+
+def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
     from .settings import read_layer
 
     given = {
@@ -102,15 +112,9 @@ def _flag_layer(args: argparse.Namespace) -> dict[str, Any]:
         "pin": args.pin,
     }
     try:
-        return read_layer({k: v for k, v in given.items() if v is not None}, "flags")
+        return read_layer({k: v for k, v in given.items() if v is not None}, FLAGS_ORIGIN)
     except SettingsError as exc:
-        # Name the flag the user typed, not the settings key behind it.
-        message = re.sub(
-            r"^flags: setting '?([A-Za-z]+)[^:]*",
-            lambda m: _FLAG_FOR_KEY.get(m.group(1), m.group(0)),
-            str(exc),
-        )
-        raise SettingsError(message) from None
+        raise _flag_error(exc) from None
 
 
 def _internal_error(exc: BaseException) -> str:
@@ -221,6 +225,8 @@ def _postrender(argv: Sequence[str] | None) -> int:
         sys.stderr.write(report.fatal + "\n")
         _write_reports(report, report_paths)
         return report.exit_code
+    except SettingsError as exc:
+        report = Report(fatal=f"error: {_flag_error(exc)}", exit_code=exc.exit_code)
     except UserError as exc:
         report = Report(fatal=f"error: {exc}", exit_code=exc.exit_code)
     except Exception as exc:  # a bug: keep it to one line and no partial stdout

@@ -27,7 +27,23 @@ class InputError(UserError):
 
 
 class SettingsError(UserError):
-    """A setting is unknown, has the wrong type or an impossible value."""
+    """A setting is unknown, has the wrong type or an impossible value.
+
+    Besides the message, it says which setting (``key``, such as ``registry`` or
+    ``patches[0].target``), what is wrong with it (``reason``) and where it was given
+    (``origin``), so a caller can name the flag the user typed without reading the text.
+    """
+
+    def __init__(self, message: str, *, key: str = "", reason: str = "", origin: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason or message
+        self.origin = origin
+
+    @property
+    def setting(self) -> str:
+        """The top-level setting named by ``key`` (``patches`` for ``patches[0].target``)."""
+        return self.key.split(".", 1)[0].split("[", 1)[0]
 
 
 def shape_of(value: object) -> str:

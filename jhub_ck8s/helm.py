@@ -20,7 +20,6 @@ from pathlib import Path
 from .errors import UserError
 
 PRIVATE_PLUGIN_NAME = "jhub-ck8s-private"
-REPORT_ENV = "JHUB_CK8S_REPORT"
 
 Runner = Callable[..., subprocess.CompletedProcess]
 

@@ -15,15 +15,31 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError, shape_of
-from .stream import Document, dump_yaml, load_yaml
+from .stream import Document
+from .yamlio import dump as dump_yaml
+from .yamlio import load as load_yaml
 
 VALUES_KEY = "values.yaml"
 CHECKSUM_ANNOTATION = "checksum/secret"
+
+
+def lookup(values: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """The value at a dotted path (``singleuser.image.name``), as the chart's hub looks it up.
+
+    A key present with a null value yields None (not ``default``), as in the hub; only a
+    missing key, or a parent that is not a mapping, yields ``default``.
+    """
+    node: Any = values
+    for key in path.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
 
 
 @dataclass(eq=False)
@@ -36,13 +52,8 @@ class HubConfig:
     changed: bool = False
 
     def get(self, path: str, default: Any = None) -> Any:
-        """Value at a dotted path (``singleuser.image.name``), or ``default``."""
-        node: Any = self.values
-        for key in path.split("."):
-            if not isinstance(node, dict) or key not in node:
-                return default
-            node = node[key]
-        return node
+        """Value at a dotted path (``singleuser.image.name``), or ``default`` (see ``lookup``)."""
+        return lookup(self.values, path, default)
 
     def ensure(self, path: str) -> dict[str, Any]:
         """The mapping at a dotted path, created (and any null on the way replaced) if missing."""
@@ -228,34 +239,73 @@ def _container_slots(path: str, containers: Any) -> Iterator[ImageSlot]:
                 yield ImageSlot(f"{path}[{i}].image", container, "image")
 
 
-def _override_slots(path: str, override: Any) -> Iterator[ImageSlot]:
-    if not isinstance(override, dict):
+@dataclass(frozen=True)
+class ProfilePart:
+    """One profile of a profile list, or one choice of one of its ``profile_options``.
+
+    The one walker of profile lists (chart ``singleuser.profileList``, KubeSpawner
+    ``profile_list``, and KubeSpawner's own initialised list): the post-renderer's
+    image and security transforms and the spawn audit all ask it.
+    """
+
+    path: str  # key path of the kubespawner_override, e.g. singleuser.profileList[0].kubespawner_override
+    index: int  # the profile's position in the list
+    profile: Mapping[str, Any]
+    holder: Mapping[str, Any]  # what carries the override: the profile, a choice or the unlisted choice
+    option: str | None = None  # profile_options key, for a choice
+    choice: str | None = None  # the choice's key; None for the unlisted choice
+    unlisted: bool = False  # the unlisted choice: its override is a template filled from user input
+
+    @property
+    def override(self) -> dict[str, Any] | None:
+        """Its ``kubespawner_override`` mapping, if it has one."""
+        override = self.holder.get("kubespawner_override")
+        return override if isinstance(override, dict) else None
+
+
+def profile_parts(profiles: Any, path: str) -> Iterator[ProfilePart]:
+    """Every profile, then each listed choice, then the unlisted choice, of a profile list.
+
+    Only a list is walked: a profile list that is code or a reference cannot be read here.
+    """
+    if not isinstance(profiles, list):
         return
-    if "image" in override:
-        yield ImageSlot(f"{path}.image", override, "image")
-    for key in ("init_containers", "extra_containers"):
-        yield from _container_slots(f"{path}.{key}", override.get(key))
+    for index, profile in enumerate(profiles):
+        if not isinstance(profile, Mapping):
+            continue
+        profile_path = f"{path}[{index}]"
+        yield ProfilePart(f"{profile_path}.kubespawner_override", index, profile, profile)
+        options = profile.get("profile_options")
+        for option_name, option in options.items() if isinstance(options, Mapping) else ():
+            if not isinstance(option, Mapping):
+                continue
+            option_path = f"{profile_path}.profile_options.{option_name}"
+            choices = option.get("choices")
+            for choice_name, choice in choices.items() if isinstance(choices, Mapping) else ():
+                if isinstance(choice, Mapping):
+                    yield ProfilePart(
+                        f"{option_path}.choices.{choice_name}.kubespawner_override", index, profile, choice,
+                        option_name, str(choice_name),
+                    )
+            unlisted = option.get("unlisted_choice")
+            if isinstance(unlisted, Mapping):
+                yield ProfilePart(
+                    f"{option_path}.unlisted_choice.kubespawner_override", index, profile, unlisted, option_name,
+                    unlisted=True,
+                )
 
 
 def _profile_slots(path: str, profiles: Any) -> Iterator[ImageSlot]:
-    if not isinstance(profiles, list):
-        return
-    for i, profile in enumerate(profiles):
-        if not isinstance(profile, dict):
+    for part in profile_parts(profiles, path):
+        override = part.override
+        # An unlisted choice's override is a template ("{value}") filled from user input
+        # at spawn time: not an image reference to relocate.
+        if override is None or part.unlisted:
             continue
-        yield from _override_slots(f"{path}[{i}].kubespawner_override", profile.get("kubespawner_override"))
-        options = profile.get("profile_options")
-        if not isinstance(options, dict):
-            continue
-        for option_name, option in options.items():
-            choices = option.get("choices") if isinstance(option, dict) else None
-            if isinstance(choices, dict):
-                for choice_name, choice in choices.items():
-                    if isinstance(choice, dict):
-                        yield from _override_slots(
-                            f"{path}[{i}].profile_options.{option_name}.choices.{choice_name}.kubespawner_override",
-                            choice.get("kubespawner_override"),
-                        )
+        if "image" in override:
+            yield ImageSlot(f"{part.path}.image", override, "image")
+        for key in ("init_containers", "extra_containers"):
+            yield from _container_slots(f"{part.path}.{key}", override.get(key))
 
 
 def image_slots(values: dict[str, Any]) -> Iterator[ImageSlot]:

@@ -18,10 +18,11 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from . import hubconfig
-from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, UserError
+from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, SettingsError, UserError
+from .rendered import Stream
 from .report import CHANGE, ERROR, INFO, WARNING, Finding, Report
 from .settings import Settings, find_in_stream, merge
-from .stream import Document, Stream, serialize
+from .stream import Document, serialize
 from .wellformed import parse
 
 PIPELINE_ID = "pipeline"
@@ -77,6 +78,19 @@ def _settle(finding: Finding, settings: Settings, stream: Stream) -> Finding:
     return finding
 
 
+def _check_disabled(registry: Mapping[str, Any], layers: tuple[Mapping[str, Any], ...]) -> None:
+    """Every ID in ``disable`` names a transform of the registry (the settings only know names).
+
+    ``layers`` strongest first; the message names the source as the settings' own do.
+    """
+    for layer in layers:
+        unknown = [name for name in layer.get("disable", ()) if name not in registry]
+        if unknown:
+            origin = getattr(layer, "origin", "") or "settings"
+            reason = f"unknown transform {unknown[0]!r} (known: {', '.join(registry)})"
+            raise SettingsError(f"{origin}: setting 'disable': {reason}", key="disable", reason=reason, origin=origin)
+
+
 def _write_back(stream: Stream) -> None:
     """The hub's runtime config into Secret/hub, if a transform changed it (once)."""
     hub = stream.decoded_hub
@@ -103,13 +117,14 @@ def run(
     flag_layer: Mapping[str, Any] | None = None,
 ) -> Result:
     """Post-render one stream. Bad input or settings give exit 2 and ``report.fatal``."""
-    from transforms import REGISTRY
+    from .transforms import REGISTRY
 
     report = Report()
     try:
         stream = Stream(parse(text))
         stream_layer = _in_stream_settings(stream, report)
         settings = merge(stream_layer, file_layer or {}, flag_layer or {})
+        _check_disabled(REGISTRY, (flag_layer or {}, file_layer or {}, stream_layer))
         report.mode = settings.mode
         missing = hubconfig.secret_without_config(stream.documents)
         if missing is not None:

@@ -20,7 +20,9 @@ from typing import Any
 
 from . import chart as charts
 from .errors import EXIT_INPUT, UserError
-from .helm import REPORT_ENV, Helm, atomic_flag, dry_run_flag, post_renderer_for
+from .helm import Helm, atomic_flag, dry_run_flag, post_renderer_for
+from .report import REPORT_ENV
+from .settings import MODES
 
 WRAPPER_CHART_NAME = "jupyterhub-ck8s"
 
@@ -46,7 +48,7 @@ def add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bo
     parser.add_argument("--version", dest="chart_version", metavar="VERSION", help="chart version, when CHART is a repository chart (as helm)")
     parser.add_argument("--keep-hook-puller", action="store_true", help="Helm 3: keep the hook image-puller although hooks bypass post-renderers")
     parser.add_argument("--registry", metavar="HOST/PROJECT", help="post-renderer setting: target registry (wins over ck8s.registry)")
-    parser.add_argument("--mode", choices=("enforce", "warn"), help="post-renderer setting: policy mode")
+    parser.add_argument("--mode", choices=MODES, help="post-renderer setting: policy mode")
     parser.add_argument("--config", metavar="FILE", help="post-renderer settings file")
     parser.add_argument("--pin", metavar="LOCK", help="post-renderer setting: pin images to the digests in this lock file (from mirror)")
     parser.add_argument("--report", metavar="FILE", help="also keep the post-renderer's JSON report here")

@@ -21,6 +21,9 @@ ERROR = "error"
 SEVERITIES = (ERROR, WARNING, CHANGE, INFO)
 
 REPORT_VERSION = 1
+# Where the post-renderer also writes its JSON report; helm ck8s-jupyter sets it for the
+# child helm and reads the file back (Helm 4 discards a post-renderer's stderr).
+REPORT_ENV = "JHUB_CK8S_REPORT"
 
 
 @dataclass

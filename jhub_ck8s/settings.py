@@ -134,9 +134,14 @@ class Settings:
 # --- reading raw (YAML/flag) values -------------------------------------------------------
 
 
+def _bad(key: str, reason: str) -> SettingsError:
+    """A setting's value is wrong; the message names the setting, the error carries both parts."""
+    return SettingsError(f"setting {key!r}: {reason}", key=key, reason=reason)
+
+
 def _fail(key: str, expected: str, value: Any) -> SettingsError:
     shown = type(value).__name__ if isinstance(value, Mapping | list) else repr(value)
-    return SettingsError(f"setting {key!r}: expected {expected}, got {shown}")
+    return _bad(key, f"expected {expected}, got {shown}")
 
 
 def _str(key: str, value: Any) -> str:
@@ -190,7 +195,7 @@ def _registry(key: str, value: Any) -> str:
     try:
         split_registry_path(text)
     except ImageRefError as exc:
-        raise SettingsError(f"setting {key!r}: {exc}; expected host[:port]/project") from None
+        raise _bad(key, f"{exc}; expected host[:port]/project") from None
     return text
 
 
@@ -224,7 +229,7 @@ def _quantity(key: str, value: Any) -> str:
     try:
         number = parse(value)
     except QuantityRangeError:
-        raise SettingsError(f"setting {key!r}: {str(value)[:40]!r} is out of range; expected {expected}") from None
+        raise _bad(key, f"{str(value)[:40]!r} is out of range; expected {expected}") from None
     except QuantityError:
         raise _fail(key, expected, value) from None
     if number < 0:
@@ -360,15 +365,9 @@ def _user_resources(key: str, value: Any) -> UserResources:
 
 
 def _disable(key: str, value: Any) -> tuple[str, ...]:
-    from transforms import REGISTRY
-
-    names = _str_list(key, value)
-    for name in names:
-        if name not in REGISTRY:
-            raise SettingsError(
-                f"setting {key!r}: unknown transform {name!r} (known: {', '.join(REGISTRY)})"
-            )
-    return names
+    # Names only: which IDs exist is the registry's knowledge (the pipeline checks them),
+    # so the library's settings never import the transforms.
+    return _str_list(key, value)
 
 
 # YAML key -> (dataclass field, reader)
@@ -394,24 +393,35 @@ _READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
 SETTING_KEYS = tuple(_READERS)
 
 
-def read_layer(raw: Any, origin: str, *, document: bool = False) -> dict[str, Any]:
+class Layer(dict[str, Any]):
+    """One source's settings, ``{field: value}`` for the keys it sets, and where they came from."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None, origin: str = "") -> None:
+        super().__init__(values or {})
+        self.origin = origin
+
+
+def read_layer(raw: Any, origin: str, *, document: bool = False) -> Layer:
     """Validate one source's raw mapping; return {field: value} for the keys it sets.
 
     ``origin`` names the source in messages ("--config values.yaml", "in-stream settings").
     Null values mean "not set here", so Helm values can leave a key empty.
     """
     if raw is None:
-        return {}
+        return Layer(origin=origin)
     allowed = SETTING_KEYS + (("apiVersion", "kind", "metadata") if document else ())
     try:
         _mapping("", raw, allowed)
-        return {
-            _READERS[key][0]: _READERS[key][1](key, value)
-            for key, value in raw.items()
-            if key in _READERS and value is not None
-        }
+        return Layer(
+            {
+                _READERS[key][0]: _READERS[key][1](key, value)
+                for key, value in raw.items()
+                if key in _READERS and value is not None
+            },
+            origin,
+        )
     except SettingsError as exc:
-        raise SettingsError(f"{origin}: {exc}") from None
+        raise SettingsError(f"{origin}: {exc}", key=exc.key, reason=exc.reason, origin=origin) from None
 
 
 def merge(*layers: Mapping[str, Any]) -> Settings:
@@ -500,6 +510,7 @@ __all__ = [
     "SETTINGS_API_VERSION",
     "SETTINGS_KIND",
     "AllowRule",
+    "Layer",
     "Patch",
     "ResourceList",
     "ResourceOverride",

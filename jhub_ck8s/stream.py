@@ -213,38 +213,3 @@ def parse(text: str) -> list[Document]:
 def serialize(documents: list[Document]) -> str:
     """Write the stream: every live document, each preceded by ``---``."""
     return "".join("---\n" + doc.text() for doc in documents if not doc.removed)
-
-
-@dataclass(eq=False)
-class Stream:
-    """The documents of one run, plus the hub's runtime config decoded on first use."""
-
-    documents: list[Document]
-    _hub: Any = field(default=None, repr=False)
-    _hub_loaded: bool = field(default=False, repr=False)
-
-    def live(self) -> list[Document]:
-        """Documents not removed by a transform, in output order."""
-        return [doc for doc in self.documents if not doc.removed]
-
-    def hub(self) -> Any:  # -> hubconfig.HubConfig | None
-        """The decoded ``Secret/hub`` values (decoded once, shared by every transform)."""
-        if not self._hub_loaded:
-            from . import hubconfig
-
-            self._hub = hubconfig.find(self.documents)
-            self._hub_loaded = True
-        return self._hub
-
-    @property
-    def decoded_hub(self) -> Any:  # -> hubconfig.HubConfig | None
-        """The hub config if a transform has decoded it already (nothing to write back otherwise)."""
-        return self._hub if self._hub_loaded else None
-
-    def add(self, obj: dict[str, Any], *, after: Document | None = None, source: str = "") -> Document:
-        """Insert a new object (after ``after``, or at the end) and return its document."""
-        comments = [f"# Source: {source}"] if source else []
-        doc = Document(0, obj, comments, None)
-        index = self.documents.index(after) + 1 if after is not None else len(self.documents)
-        self.documents.insert(index, doc)
-        return doc

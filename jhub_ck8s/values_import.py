@@ -57,7 +57,8 @@ from ruamel.yaml.error import CommentMark, YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from .errors import UserError
-from .imageref import ImageRefError, split_registry_path
+from .imageref import DOCKER_HUB, ImageRefError, split_registry_path
+from .imageref import parse as parse_image
 
 WRAPPER_KEYS = ("jupyterhub", "ck8s")
 DEFAULT_PULL_SECRET = "pull-secret"
@@ -280,47 +281,38 @@ def _rejoin_eol_comments(text: str) -> str:
 # --- image overrides ---------------------------------------------------------------------
 
 
-def _registry_host(component: str) -> bool:
-    return "." in component or ":" in component or component == "localhost"
-
-
 def _classify(path: tuple[str, ...], name: str) -> _Override | None:
     """Is this image name one of the overrides the guide's workflow left behind?"""
-    upstream = IMAGE_FIELDS[path]
-    upstream_repo = upstream.split("/", 1)[1]  # jupyterhub/k8s-hub, pause, library/traefik
-    base = upstream.rsplit("/", 1)[1]
-    text = name.strip().split("@", 1)[0]
-    last = text.rsplit("/", 1)[-1]
-    if ":" in last:  # a tag in the name
-        text = text[: -len(last)] + last.split(":", 1)[0]
-    short_upstream = upstream.removeprefix("docker.io/library/")
-    if text in (upstream, short_upstream):
-        return _Override(path, name, f"it is the chart's own image {upstream}", None)
-    if "/" not in text:
-        if text != base:
-            return None
+    upstream = parse_image(IMAGE_FIELDS[path])
+    try:
+        ref = parse_image(name.strip())
+    except ImageRefError:
+        return None
+    base = upstream.repository.rsplit("/", 1)[-1]  # k8s-hub, pause, traefik
+    if ref.name == upstream.name:
+        return _Override(path, name, f"it is the chart's own image {upstream.name}", None)
+    if ref.registry == DOCKER_HUB and ref.repository == f"library/{base}":
         return _Override(
             path, name,
-            f"a bare name from the platform guide (it would pull docker.io/library/{text}); "
-            f"the post-renderer moves {upstream} to ck8s.registry",
+            f"a bare name from the platform guide (it would pull {ref.name}); "
+            f"the post-renderer moves {upstream.name} to ck8s.registry",
             None,
         )
-    first = text.split("/", 1)[0]
-    if not _registry_host(first) or text.rsplit("/", 1)[1] != base:
-        return None
-    for suffix in (upstream_repo, base):
-        if text.endswith("/" + suffix) and text.count("/") > suffix.count("/"):
-            registry = text[: -len(suffix) - 1]
+    if ref.registry in (DOCKER_HUB, upstream.registry) or ref.repository.rsplit("/", 1)[-1] != base:
+        return None  # another image, or one in the upstream registry: a deliberate choice
+    # The prefix in front of the upstream path (or of the bare image name) is the mirror.
+    for suffix in (upstream.repository, base):
+        if ref.repository == suffix:
+            registry = ref.registry
             break
-    else:  # pragma: no cover - the base name always matches here
-        return None
-    if registry.split("/", 1)[0] == upstream.split("/", 1)[0]:
-        return None  # another image in the upstream registry: a deliberate choice
-    expected = f"{registry}/{upstream_repo}"
-    note = "" if text == expected else f" (note: the post-renderer will pull {expected}; mirror it there)"
+        if ref.repository.endswith("/" + suffix):
+            registry = f"{ref.registry}/{ref.repository[: -len(suffix) - 1]}"
+            break
+    expected = f"{registry}/{upstream.repository}"
+    note = "" if ref.name == expected else f" (note: the post-renderer will pull {expected}; mirror it there)"
     return _Override(
         path, name,
-        f"a mirror of {upstream} in {registry}; the post-renderer rewrites the upstream image "
+        f"a mirror of {upstream.name} in {registry}; the post-renderer rewrites the upstream image "
         f"to ck8s.registry{note}",
         registry,
     )

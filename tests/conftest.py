@@ -37,21 +37,18 @@ def run_postrender(args: list[str], stdin: str, env: dict[str, str] | None = Non
 
 
 def kubeconform_command(version: str) -> list[str]:
-    """The strict kubeconform call against the offline schemas; skip when setup has not run."""
-    binary = TOOLS / "bin" / "kubeconform"
-    location_file = TOOLS / "schemas" / "LOCATION"
-    if not binary.exists() or not location_file.exists():
-        pytest.skip(f"kubeconform or its offline schemas are not installed under {TOOLS}: run make setup")
-    return [
-        str(binary), "-strict", "-summary", "-output", "text",
-        "-kubernetes-version", version,
-        "-schema-location", location_file.read_text().strip(),
-    ]
+    """The project's strict kubeconform call (jhub_ck8s.kubeconform), text output; skip when not installed."""
+    from jhub_ck8s import kubeconform as tool
+
+    problem = tool.missing(TOOLS)
+    if problem:
+        pytest.skip(problem)
+    return tool.command(version, output="text", summary=True, tools=TOOLS)
 
 
 def kubeconform(text: str, version: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*kubeconform_command(version), "-"], input=text.encode(), capture_output=True, check=False
+        kubeconform_command(version), input=text.encode(), capture_output=True, check=False
     )
 
 

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from conftest import FIXTURES, REPO, Z2JH, Z2JH_MISSING, kubeconform_command
 
-from jhub_ck8s import cli, userpods
+from jhub_ck8s import cli
+from jhub_ck8s.check import pod_rebuild as userpods
 from jhub_ck8s.pipeline import run as post_render
 from jhub_ck8s.release import Outcome
 from jhub_ck8s.settings import read_layer

@@ -14,7 +14,7 @@ from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.settings import read_layer
 from jhub_ck8s.stream import load_yaml, parse
-from transforms import REGISTRY as TRANSFORMS
+from jhub_ck8s.transforms import REGISTRY as TRANSFORMS
 
 TARGET = "harbor.example.com/jupyterhub"
 IMAGES_ONLY = read_layer({"registry": TARGET, "disable": [t for t in TRANSFORMS if t not in ("images", "pull-secret")]}, "test")

@@ -219,10 +219,10 @@ def hub_values(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def user_pods(values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The pods KubeSpawner will create from this hub config (jhub_ck8s.userpods, real kubespawner)."""
+    """The pods KubeSpawner will create from this hub config (jhub_ck8s.check.pod_rebuild, real kubespawner)."""
     import warnings
 
-    from jhub_ck8s.userpods import build_user_pods
+    from jhub_ck8s.check.pod_rebuild import build_user_pods
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -501,7 +501,7 @@ def check_verdicts(command: list[str], env: dict[str, str] | None = None) -> Che
     """Run ``check STREAM -o json``: per object, (admitted, rule ids, messages).
 
     Spawned user pods are named ``spawned #i`` in the order the check lists them, which
-    is the order ``api_verdicts`` submits them in (both from jhub_ck8s.userpods)."""
+    is the order ``api_verdicts`` submits them in (both from jhub_ck8s.check.pod_rebuild)."""
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300)
     print(f"$ {' '.join(command[-6:])}\n-> exit {result.returncode}\n{result.stderr[-2000:]}")
     assert result.returncode in (0, 1), result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.settings import read_layer
 from jhub_ck8s.stream import parse
-from transforms import REGISTRY
+from jhub_ck8s.transforms import REGISTRY
 
 STREAM = """---
 # Source: t/svc.yaml

@@ -17,7 +17,7 @@ REGISTRY = "harbor.example.com/jupyterhub"
 SMALL = (FIXTURES / "small-release.yaml").read_text()
 SECRET_MARKERS = ("SUPERSECRET", base64.b64encode(b"SUPERSECRET-PROXY-TOKEN").decode())
 # Only the images transform and the pull secret: the hardening transforms have their own tests.
-IMAGES_ONLY = [f"--disable={t}" for t in __import__("transforms").REGISTRY if t not in ("images", "pull-secret")]
+IMAGES_ONLY = [f"--disable={t}" for t in __import__("jhub_ck8s.transforms", fromlist=["REGISTRY"]).REGISTRY if t not in ("images", "pull-secret")]
 
 
 def _images(text: str) -> tuple[list[str], list[str]]:

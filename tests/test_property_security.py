@@ -21,7 +21,7 @@ from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE
 from jhub_ck8s.settings import read_layer
 from jhub_ck8s.stream import dump_yaml, parse
-from transforms import REGISTRY
+from jhub_ck8s.transforms import REGISTRY
 
 UNSET = object()  # the key is absent (None means present with a null value)
 WARN_ALL = read_layer({"mode": "warn", "registry": "harbor.example.com/team"}, "property")

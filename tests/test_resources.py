@@ -11,10 +11,11 @@ import yaml
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.quantity import parse as quantity
+from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 from jhub_ck8s.settings import ResourceList, ResourceOverride, Resources, Settings
-from jhub_ck8s.stream import Stream, parse
-from transforms import resources
+from jhub_ck8s.stream import parse
+from jhub_ck8s.transforms import resources
 
 Z2JH = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "z2jh-4.4.0"
 Z2JH_MISSING = f"shared z2jh renders not found at {Z2JH} (they live beside the checkout, not in it)"

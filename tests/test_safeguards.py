@@ -13,10 +13,11 @@ from conftest import kubeconform
 from jhub_ck8s.hubconfig import find as find_hub
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_labels, pod_spec, selects
+from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING, Finding
 from jhub_ck8s.settings import Settings
-from jhub_ck8s.stream import Stream, parse
-from transforms import cluster_scoped, load_balancer, min_replicas, network_policy, pdb
+from jhub_ck8s.stream import parse
+from jhub_ck8s.transforms import cluster_scoped, load_balancer, min_replicas, network_policy, pdb
 
 Z2JH = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "z2jh-4.4.0"
 Z2JH_MISSING = f"shared z2jh renders not found at {Z2JH} (they live beside the checkout, not in it)"
@@ -511,9 +512,12 @@ def test_z2jh_renders_pass_the_safeguards_after_the_pipeline(path: Path) -> None
         assert any(selects(selector, labels) for selector in policies), doc.label
         if doc.kind in ("Deployment", "StatefulSet") and doc.obj["spec"].get("replicas", 1) < 2:
             assert doc.obj["metadata"]["annotations"][min_replicas.ANNOTATION] == "true"
-    # cluster-scoped objects are errors (warnings in warn mode), never silently passed
-    kinds = {d.kind for d in parse(path.read_text())}
-    if kinds & cluster_scoped.CLUSTER_SCOPED:
+    # cluster-scoped objects are errors (warnings in warn mode), never silently passed:
+    # the independent audit (check) says which objects a tenant could not create
+    from jhub_ck8s.check.runner import Options, audit
+
+    raw_audit = audit(path.read_text(), Options(user_pods=False))
+    if any(f.rule == "tenant-cluster-scoped" for subject in raw_audit.subjects for f in subject.findings):
         assert any(f.rule == "cluster-scoped" for f in result.report.findings)
         assert run(path.read_text()).exit_code == 1
     # a second run over our own output changes nothing of ours
@@ -528,7 +532,11 @@ def test_z2jh_drop_mode_leaves_no_cluster_scoped_object_or_dangling_priority(pat
     result = run(path.read_text(), flag_layer={"mode": "warn", "cluster_scoped": "drop"})
     assert result.exit_code == 0, result.report.table()
     docs = parse(result.output)
-    assert not [d.label for d in docs if d.kind in cluster_scoped.CLUSTER_SCOPED]
+    from jhub_ck8s.check.runner import Options, audit
+
+    refused = [s.label for s in audit(result.output, Options(user_pods=False)).subjects
+               for f in s.findings if f.rule == "tenant-cluster-scoped"]
+    assert refused == []
     assert not [d.label for d in docs if (pod_spec(d.obj) or {}).get("priorityClassName")]
     hub = find_hub(docs)
     assert hub is not None and not hub.get("scheduling.podPriority.enabled")

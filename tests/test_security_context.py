@@ -14,10 +14,11 @@ from conftest import Z2JH, Z2JH_MISSING
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec
+from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import Stream, load_yaml, parse
-from transforms import REGISTRY, security_context
+from jhub_ck8s.stream import load_yaml, parse
+from jhub_ck8s.transforms import REGISTRY, security_context
 
 
 def restricted_problems(spec: dict[str, Any]) -> list[str]:

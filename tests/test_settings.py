@@ -52,7 +52,6 @@ def test_resources_merge_with_defaults():
         ({"patches": [{"target": {"kind": "Service"}}]}, r"patches\[0\]: needs both 'target' and 'patch'"),
         ({"patches": [{"target": {"kind": "S"}, "patch": [{"op": "frob", "path": "/x"}]}]}, r"patches\[0\].patch\[0\]: needs 'op'"),
         ({"minimumReplicasAnnotation": "yes"}, r"expected true or false"),
-        ({"disable": ["nope"]}, r"setting 'disable': unknown transform 'nope' \(known: images, "),
         ({"userResources": {"cpu": {"limit": -1}}}, r"userResources.cpu.limit': expected a non-negative number"),
     ],
 )
@@ -91,3 +90,13 @@ def test_setting_quantities_use_the_kubernetes_grammar(quantity):
 def test_setting_quantities_refused_in_one_line(quantity, message):
     with pytest.raises(SettingsError, match=message):
         read_layer({"resources": {"requests": {"cpu": quantity}}}, "test")
+
+
+def test_disable_holds_names_and_the_pipeline_knows_which_exist():
+    """The settings take names; the pipeline, which holds the registry, refuses unknown ones."""
+    from jhub_ck8s.pipeline import run
+
+    assert read_layer({"disable": ["nope"]}, "test")["disable"] == ("nope",)
+    result = run("---\nkind: ConfigMap\nmetadata: {name: a}\n", flag_layer=read_layer({"disable": ["nope"]}, "--config s.yaml"))
+    assert result.exit_code == 2
+    assert result.report.fatal.startswith("error: --config s.yaml: setting 'disable': unknown transform 'nope' (known: images, ")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jhub_ck8s.errors import InputError
-from jhub_ck8s.stream import Stream, parse, serialize
+from jhub_ck8s.rendered import Stream
+from jhub_ck8s.stream import parse, serialize
 
 HELM3 = """---
 # Source: chart/templates/a.yaml

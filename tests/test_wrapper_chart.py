@@ -282,7 +282,7 @@ def test_schema_accepts_every_setting():
 def test_user_pod_from_the_defaults_is_restricted():
     """The pod the hub's KubeSpawner 7.0.0 builds at spawn time from these defaults."""
     pytest.importorskip("kubespawner", reason="jupyterhub-kubespawner is not installed: run make setup")
-    from jhub_ck8s.userpods import build_user_pods
+    from jhub_ck8s.check.pod_rebuild import build_user_pods
 
     values = helm_merge(upstream_defaults(), VALUES["jupyterhub"])
     values["Chart"] = {"Name": "jupyterhub", "Version": "4.4.0", "AppVersion": "5.5.0"}

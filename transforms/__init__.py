@@ -27,7 +27,7 @@ from . import (
     pull_secret,
     resources,
     security_context,
-    user_pods,
+    user_pod_config,
 )
 
 # Order matters: images are relocated before anything reads them; privileged init
@@ -40,7 +40,7 @@ _MODULES: tuple[ModuleType, ...] = (
     privileged_init,
     security_context,
     resources,
-    user_pods,
+    user_pod_config,
     load_balancer,
     pdb,
     min_replicas,

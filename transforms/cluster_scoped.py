@@ -1,7 +1,7 @@
 """Cluster-scoped objects: a tenant cannot create them, so name the value that turns them off.
 
 Application developers on the platform are namespace admins only: ClusterRole,
-ClusterRoleBinding, PriorityClass, CRDs, webhooks, namespaces (``CLUSTER_SCOPED``)
+ClusterRoleBinding, PriorityClass, CRDs, webhooks, namespaces (``jhub_ck8s.platform.CLUSTER_SCOPED_KINDS``)
 are rejected. z2jh 4.4.0 renders the user-scheduler's ClusterRole and
 ClusterRoleBinding (``scheduling.userScheduler.enabled``, on by default) and up to
 three PriorityClasses (``scheduling.podPriority.enabled``: default-priority,
@@ -43,39 +43,13 @@ from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document, Stream
+    from jhub_ck8s.stream import Document
 
 ID = "cluster-scoped"
 RULE = "cluster-scoped"
 RULE_USER_SCHEDULER = "cluster-scoped-user-scheduler"
-
-CLUSTER_SCOPED = CLUSTER_SCOPED_KINDS  # the one table, in jhub_ck8s.platform
-
-_USER_SCHEDULER = "cluster-scoped-user-scheduler"
-
-# Kinds that have no namespace (Kubernetes 1.32 built-ins, and common add-ons').
-CLUSTER_SCOPED = frozenset({
-    # core and RBAC
-    "Namespace", "Node", "PersistentVolume", "ComponentStatus",
-    "ClusterRole", "ClusterRoleBinding",
-    # scheduling, node, storage
-    "PriorityClass", "RuntimeClass", "StorageClass", "CSIDriver", "CSINode",
-    "VolumeAttachment", "VolumeAttributesClass",
-    # API machinery and admission
-    "CustomResourceDefinition", "APIService",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
-    "FlowSchema", "PriorityLevelConfiguration", "StorageVersion",
-    # networking, certificates, resource claims
-    "IngressClass", "IPAddress", "ServiceCIDR", "CertificateSigningRequest",
-    "ClusterTrustBundle", "DeviceClass",
-    # removed from Kubernetes, still in old charts
-    "PodSecurityPolicy",
-    # common add-ons
-    "ClusterIssuer", "GatewayClass", "ClusterPolicy", "ClusterSecretStore",
-})
 
 _USER_SCHEDULER = "scheduling.userScheduler.enabled: false"
 _POD_PRIORITY = "scheduling.podPriority.enabled: false"
@@ -185,7 +159,7 @@ def _runtime(stream: Stream, dropped: list[Document]) -> Iterator[Finding]:
 
 
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
-    found = [doc for doc in stream.live() if doc.kind in CLUSTER_SCOPED]
+    found = [doc for doc in stream.live() if doc.kind in CLUSTER_SCOPED_KINDS]
     if not found:
         return
     if settings.cluster_scoped == "drop":

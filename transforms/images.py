@@ -47,8 +47,9 @@ from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
     from jhub_ck8s.lock import ImageLock
+    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document, Stream
+    from jhub_ck8s.stream import Document
 
 ID = "images"
 ORIGINAL_IMAGES_ANNOTATION = "jhub-ck8s.io/original-images"

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document, Stream
+    from jhub_ck8s.stream import Document
 
 ID = "load-balancer"
 RULE = "load-balancer"

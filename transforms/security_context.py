@@ -48,8 +48,9 @@ from jhub_ck8s.report import CHANGE, ERROR, Finding
 if TYPE_CHECKING:
     from jhub_ck8s.hardening import Violation
     from jhub_ck8s.podspec import ContainerRef
+    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document, Stream
+    from jhub_ck8s.stream import Document
 
 ID = "security-context"
 PRIVILEGED_INIT_ID = "privileged-init"  # reports privileged main containers itself

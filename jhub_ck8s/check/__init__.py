@@ -5,7 +5,8 @@ it never fixes, and it shares no logic with the post-renderer's transforms.
 
 * ``pss`` -- Pod Security Standards baseline + restricted, one registry entry per rule;
 * ``safeguards`` -- the platform's Gatekeeper safeguards and the tenant RBAC limit;
-* ``userpods`` -- the pods KubeSpawner will create, rebuilt from ``Secret/hub``;
+* ``spawned_pods`` -- the pods KubeSpawner will create, rebuilt from ``Secret/hub``
+  by ``pod_rebuild`` with the real kubespawner library;
 * ``runner`` -- ``audit(text, Options) -> Audit``: the whole run, no printing;
 * ``output`` -- the text report, JSON and JUnit XML;
 * ``model`` -- ``Finding``, ``Subject``, ``Audit`` and the exit code.

@@ -3,7 +3,7 @@
 Order of work: parse the stream (``jhub_ck8s.stream.parse``) -> read the in-stream
 ``PostRenderSettings`` document, if any, for the trusted registry -> for each object,
 the Pod Security rules (``pss``) when it carries a pod spec, and the platform
-safeguards (``safeguards``) -> the pods the hub will spawn (``userpods``), audited with
+safeguards (``safeguards``) -> the pods the hub will spawn (``spawned_pods``), audited with
 the same rules -> optionally ``kubeconform -strict`` on every document. Guarantees:
 
 * every Pod Security violation is an error: the platform enforces ``restricted``;
@@ -21,11 +21,9 @@ the same rules -> optionally ``kubeconform -strict`` on every document. Guarante
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .. import hubconfig
@@ -35,10 +33,9 @@ from ..podspec import pod_labels, pod_metadata, pod_spec
 from ..settings import find_in_stream, read_layer
 from ..stream import Document, serialize
 from ..wellformed import parse
-from . import pss, safeguards, userpods
+from . import pss, safeguards, spawned_pods
 from .model import ERROR, NOTE, WARNING, Audit, Finding, Subject
 
-TOOLS_ENV = "JHUB_CK8S_TOOLS"
 RULE_NOT_AUDITED = "spawned-user-pods-not-audited"
 RULE_SCHEMA = "kubeconform-schema"
 
@@ -92,7 +89,7 @@ def _audit_object(subject: Subject, target: safeguards.Target, ctx: safeguards.C
 
 
 def _with_hint(finding: Finding, spawned: bool) -> Finding:
-    hint = userpods.fix_hint(finding.rule, finding.where) if spawned else ""
+    hint = spawned_pods.fix_hint(finding.rule, finding.where) if spawned else ""
     if not hint:
         return finding
     return Finding(finding.rule, finding.severity, finding.message, finding.where, f"{finding.fix}; in the values: {hint}")
@@ -162,16 +159,16 @@ def audit(text: str, options: Options | None = None) -> Audit:
 
 def _spawned(values: dict[str, Any], result: Audit, ctx: safeguards.Context, version: pss.Version) -> None:
     try:
-        pods = userpods.spawned_pods(values)
-    except userpods.SpawnUnavailable as exc:
-        subject = Subject("spawned user pods", "Pod", "", None, userpods.SOURCE)
+        pods = spawned_pods.spawned_pods(values)
+    except spawned_pods.SpawnUnavailable as exc:
+        subject = Subject("spawned user pods", "Pod", "", None, spawned_pods.SOURCE)
         subject.add(Finding(RULE_NOT_AUDITED, WARNING, str(exc), "", "run make setup (installs jupyterhub-kubespawner)"))
         result.subjects.append(subject)
         return
     for spawned in pods:
         pod = spawned.pod
         metadata = pod.get("metadata") or {}
-        subject = Subject(spawned.label, "Pod", str(metadata.get("name", "")), None, userpods.SOURCE)
+        subject = Subject(spawned.label, "Pod", str(metadata.get("name", "")), None, spawned_pods.SOURCE)
         labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
         _audit_pod(subject, "Pod", pod, metadata, pod.get("spec") or {}, labels, ctx, version, spawned=True)
         result.subjects.append(subject)
@@ -181,31 +178,13 @@ def _spawned(values: dict[str, Any], result: Audit, ctx: safeguards.Context, ver
 # ----------------------------------------------------------------------- kubeconform
 
 
-def tools_dir() -> Path:
-    """Where setup installs kubeconform and the offline schemas."""
-    from ..release import plugin_root
-
-    return Path(os.environ.get(TOOLS_ENV) or plugin_root() / ".tools")
-
-
-def kubeconform_command(kubernetes_version: str) -> list[str]:
-    """The strict kubeconform call against the offline schemas; UserError if not installed."""
-    tools = tools_dir()
-    binary = tools / "bin" / "kubeconform"
-    location = tools / "schemas" / "LOCATION"
-    if not binary.exists() or not location.exists():
-        raise UserError(
-            f"--kubernetes-version needs kubeconform and its offline schemas under {tools} "
-            f"(bin/kubeconform, schemas/LOCATION): run make setup, or set ${TOOLS_ENV}"
-        )
-    return [
-        str(binary), "-strict", "-output", "json", "-kubernetes-version", kubernetes_version,
-        "-schema-location", location.read_text(encoding="utf-8").strip(), "-",
-    ]
-
-
 def _kubeconform(objects: list[Document], result: Audit, kubernetes_version: str) -> None:
-    command = kubeconform_command(kubernetes_version)
+    from .. import kubeconform
+
+    try:
+        command = kubeconform.command(kubernetes_version)
+    except UserError as exc:
+        raise UserError(f"--kubernetes-version needs {exc}") from None
     text = serialize([doc for doc in objects if not doc.removed])
     try:
         run = subprocess.run(command, input=text.encode(), capture_output=True, check=False, timeout=300)
@@ -232,4 +211,4 @@ def _kubeconform(objects: list[Document], result: Audit, kubernetes_version: str
         result.notes.append(f"kubeconform exited {run.returncode}: {run.stderr.decode(errors='replace').strip()[:300]}")
 
 
-__all__ = ["NOTE", "Options", "audit", "kubeconform_command", "tools_dir"]
+__all__ = ["NOTE", "Options", "audit"]

@@ -1,7 +1,7 @@
 """The platform's Gatekeeper safeguards and the tenant RBAC limit, one table entry each.
 
 What Compliant Kubernetes (Welkin) enforces beyond Pod Security, as listed in
-``platform-facts.md`` §1, evaluated on what is rendered -- never changed. Guarantees:
+``docs/platform.md``, evaluated on what is rendered -- never changed. Guarantees:
 
 * ``SAFEGUARDS`` is the single registry: rule id -> ``Safeguard(id, severity, title,
   applies, check)``; the severity is the platform's default (``warning`` for the
@@ -35,9 +35,8 @@ from ..platform import CLUSTER_SCOPED_KINDS, MINIMUM_REPLICAS_ANNOTATION, blocki
 from ..podspec import POD_SPEC_PATHS, containers, selects
 from .model import ERROR, WARNING, Finding
 
-# Kinds the trusted-registry safeguard inspects (every pod-bearing kind but PodTemplate).
-REGISTRY_KINDS = frozenset(POD_SPEC_PATHS) - {"PodTemplate"}
-# Kinds whose pods run: NetworkPolicy coverage and resource requests apply to them.
+# Kinds whose pods run (every pod-bearing kind but PodTemplate): the trusted registry,
+# NetworkPolicy coverage and resource requests apply to them.
 POD_KINDS = frozenset(POD_SPEC_PATHS) - {"PodTemplate"}
 
 @dataclass(frozen=True)
@@ -229,7 +228,7 @@ def _has_pods(target: Target) -> bool:
 
 _SAFEGUARDS: tuple[Safeguard, ...] = (
     Safeguard("safeguard-trusted-registry", WARNING, "trusted registry",
-              lambda t: t.spec is not None and t.kind in REGISTRY_KINDS, trusted_registry),
+              lambda t: t.spec is not None and t.kind in POD_KINDS, trusted_registry),
     Safeguard("safeguard-disallowed-tags", ERROR, "disallowed tags", lambda t: t.spec is not None, disallowed_tags),
     Safeguard("safeguard-resource-requests", ERROR, "resource requests", _has_pods, resource_requests),
     Safeguard("safeguard-network-policy", WARNING, "NetworkPolicy coverage", _has_pods, network_policy),

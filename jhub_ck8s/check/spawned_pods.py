@@ -1,7 +1,7 @@
 """The pods the hub will spawn, rebuilt for the audit, and how the report names them.
 
 User server pods never appear in the rendered manifests: KubeSpawner builds them at
-spawn time from ``Secret/hub`` ``values.yaml``. ``jhub_ck8s.userpods`` rebuilds them
+spawn time from ``Secret/hub`` ``values.yaml``. ``jhub_ck8s.check.pod_rebuild`` rebuilds them
 with the pinned ``jupyterhub-kubespawner`` library itself (default server, each
 profile, each ``profile_options`` choice). Guarantees:
 
@@ -66,12 +66,12 @@ def spawned_pods(hub_values: dict[str, Any]) -> list[SpawnedPod]:
     """Every pod KubeSpawner would create for one user, labelled for the report."""
     import warnings
 
-    from .. import userpods
+    from . import pod_rebuild
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            built = userpods.build_user_pods(hub_values)
+            built = pod_rebuild.build_user_pods(hub_values)
     except RuntimeError as exc:
         if "not installed" in str(exc):
             raise SpawnUnavailable(

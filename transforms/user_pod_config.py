@@ -63,14 +63,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jhub_ck8s import hardening
-from jhub_ck8s.hubconfig import VALUES_KEY
+from jhub_ck8s.hubconfig import VALUES_KEY, profile_parts
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
     from jhub_ck8s.hardening import Violation
     from jhub_ck8s.hubconfig import HubConfig
+    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Stream
 
 ID = "user-pods"
 SPAWNER = "hub.config.KubeSpawner"
@@ -178,27 +178,21 @@ def _blind_spots(run: _Run) -> Iterator[Finding]:
         if value is not None and not isinstance(value, list):
             yield run.warning(
                 path,
-                f"{path} is not a list (code or a reference), so its profiles cannot be "
-                f"hardened here; {_PLATFORM_STILL}",
+                f"is not a list (code or a reference), so its profiles cannot be hardened here; {_PLATFORM_STILL}",
                 f"write {path} as a list of profiles",
                 "profile-list-code",
             )
-        for profile_path, profile in _items(value if isinstance(value, list) else None, path):
-            options = profile.get("profile_options") if isinstance(profile, Mapping) else None
-            if not isinstance(options, Mapping):
-                continue
-            for option_name, option in options.items():
-                unlisted = option.get("unlisted_choice") if isinstance(option, Mapping) else None
-                if isinstance(unlisted, Mapping) and unlisted.get("enabled"):
-                    option_path = f"{profile_path}.profile_options.{option_name}.unlisted_choice"
-                    yield run.warning(
-                        option_path,
-                        "users can type any value here (any image, for example); it is not "
-                        f"relocated, pinned or checked by the post-renderer; {_PLATFORM_STILL}",
-                        f"set {option_path}.validation_regex to accept only your registry project, "
-                        f"or set {option_path}.enabled to false",
-                        "unlisted-choice",
-                    )
+        for part in profile_parts(value, path):
+            if part.unlisted and part.holder.get("enabled"):
+                option_path = part.path.removesuffix(".kubespawner_override")
+                yield run.warning(
+                    option_path,
+                    "users can type any value here (any image, for example); it is not "
+                    f"relocated, pinned or checked by the post-renderer; {_PLATFORM_STILL}",
+                    f"set {option_path}.validation_regex to accept only your registry project, "
+                    f"or set {option_path}.enabled to false",
+                    "unlisted-choice",
+                )
 
 
 # --- cloud metadata ------------------------------------------------------------------------
@@ -406,7 +400,7 @@ def _replacing_contexts(
 
 def _containers(run: _Run, value: Any, path: str, user_pod_context: Any) -> Iterator[Finding]:
     """User init/sidecar containers: passed to the pod raw, so they need full specs."""
-    from transforms.resources import defaults_for, fill_container_resources
+    from jhub_ck8s.resource_defaults import defaults_for, fill_container_resources
 
     for container_path, container in _items(value, path):
         if not isinstance(container, dict):
@@ -429,26 +423,10 @@ def _containers(run: _Run, value: Any, path: str, user_pod_context: Any) -> Iter
 
 def _overrides(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every kubespawner_override of a profile list: profiles, option choices, unlisted choices."""
-    for profile_path, profile in _items(value if isinstance(value, list) else None, path):
-        if not isinstance(profile, Mapping):
-            continue
-        override = profile.get("kubespawner_override")
-        if isinstance(override, dict):
-            yield f"{profile_path}.kubespawner_override", override
-        options = profile.get("profile_options")
-        for option_name, option in options.items() if isinstance(options, Mapping) else ():
-            if not isinstance(option, Mapping):
-                continue
-            option_path = f"{profile_path}.profile_options.{option_name}"
-            choices = option.get("choices")
-            for choice_name, choice in choices.items() if isinstance(choices, Mapping) else ():
-                override = choice.get("kubespawner_override") if isinstance(choice, Mapping) else None
-                if isinstance(override, dict):
-                    yield f"{option_path}.choices.{choice_name}.kubespawner_override", override
-            unlisted = option.get("unlisted_choice")
-            override = unlisted.get("kubespawner_override") if isinstance(unlisted, Mapping) else None
-            if isinstance(override, dict):
-                yield f"{option_path}.unlisted_choice.kubespawner_override", override
+    for part in profile_parts(value, path):
+        override = part.override
+        if override is not None:
+            yield part.path, override
 
 
 def _user_pod_context(run: _Run) -> Any:

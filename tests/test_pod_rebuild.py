@@ -1,4 +1,4 @@
-"""Tests for jhub_ck8s.userpods: rebuilding the Pods KubeSpawner creates at spawn time."""
+"""Tests for jhub_ck8s.check.pod_rebuild: rebuilding the Pods KubeSpawner creates at spawn time."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from jhub_ck8s.userpods import UserPod, build_user_pods, spawner_config
+from jhub_ck8s.check.pod_rebuild import UserPod, build_user_pods, spawner_config
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
@@ -220,7 +220,7 @@ def test_missing_kubespawner_raises_clear_error(monkeypatch: pytest.MonkeyPatch)
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, jhub_ck8s.userpods; "
+        "import sys, jhub_ck8s.check.pod_rebuild; "
         "heavy = {'kubespawner', 'jupyterhub', 'kubernetes_asyncio', 'traitlets'}; "
         "heavy &= set(sys.modules); "
         "assert not heavy, heavy"

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..hubconfig import lookup, profile_parts
+
 __all__ = ["UserPod", "build_user_pods", "chart_names", "spawner_config"]
 
 _MISSING_KUBESPAWNER = "jupyterhub-kubespawner is not installed: run make setup"
@@ -52,21 +54,6 @@ class UserPod:
 # --------------------------------------------------------------------------- values
 
 
-def _get(values: Mapping[str, Any], path: str, default: Any = None) -> Any:
-    """Look up a dotted path like the chart's hub does.
-
-    A key that is present with a ``null`` value yields ``None`` (not ``default``),
-    exactly as the hub's lookup behaves; only a missing key (or a non-mapping
-    parent) yields ``default``.
-    """
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return default
-        node = node[part]
-    return node
-
-
 def _as_list(value: Any) -> list[Any]:
     """A chart value that may be null, a list, or a dict keyed for mergeability."""
     if value is None:
@@ -87,13 +74,13 @@ def chart_names(hub_values: Mapping[str, Any]) -> dict[str, str]:
     ``<release>-<name>`` (or just ``<release>`` when it already contains the name).
     Cluster-wide names fall back to release-prefixed names when the prefix is empty.
     """
-    release = str(_get(hub_values, "Release.Name") or "")
-    chart = str(_get(hub_values, "Chart.Name") or "jupyterhub")
-    override = _get(hub_values, "fullnameOverride")
+    release = str(lookup(hub_values, "Release.Name") or "")
+    chart = str(lookup(hub_values, "Chart.Name") or "jupyterhub")
+    override = lookup(hub_values, "fullnameOverride")
     if isinstance(override, str):
         fullname = override
     else:
-        name = _get(hub_values, "nameOverride") or chart
+        name = lookup(hub_values, "nameOverride") or chart
         fullname = release if name in release else f"{release}-{name}"
     dash = f"{fullname}-" if fullname else ""
     return {
@@ -108,13 +95,13 @@ def chart_names(hub_values: Mapping[str, Any]) -> dict[str, str]:
 
 def _common_labels(hub_values: Mapping[str, Any]) -> dict[str, str]:
     labels: dict[str, str] = {}
-    name = _get(hub_values, "nameOverride") or _get(hub_values, "Chart.Name") or "jupyterhub"
+    name = lookup(hub_values, "nameOverride") or lookup(hub_values, "Chart.Name") or "jupyterhub"
     labels["app.kubernetes.io/name"] = labels["app"] = str(name)
-    release = _get(hub_values, "Release.Name")
+    release = lookup(hub_values, "Release.Name")
     if release:
         labels["app.kubernetes.io/instance"] = labels["release"] = str(release)
-    chart_name = _get(hub_values, "Chart.Name")
-    chart_version = _get(hub_values, "Chart.Version")
+    chart_name = lookup(hub_values, "Chart.Name")
+    chart_version = lookup(hub_values, "Chart.Version")
     if chart_name and chart_version:
         chart = f"{chart_name}-{str(chart_version).replace('+', '_')}"
         labels["helm.sh/chart"] = labels["chart"] = chart
@@ -140,10 +127,10 @@ def _environment(extra_env: Any) -> dict[str, Any] | None:
 
 def _block_cloud_metadata_container(hub_values: Mapping[str, Any]) -> dict[str, Any]:
     """The privileged init container the chart adds when blockWithIptables is true."""
-    ip = _get(hub_values, "singleuser.cloudMetadata.ip") or "169.254.169.254"
-    name = _get(hub_values, "singleuser.networkTools.image.name")
-    tag = _get(hub_values, "singleuser.networkTools.image.tag")
-    resources = _get(hub_values, "singleuser.networkTools.resources")
+    ip = lookup(hub_values, "singleuser.cloudMetadata.ip") or "169.254.169.254"
+    name = lookup(hub_values, "singleuser.networkTools.image.name")
+    tag = lookup(hub_values, "singleuser.networkTools.image.tag")
+    resources = lookup(hub_values, "singleuser.networkTools.resources")
     container: dict[str, Any] = {
         "name": "block-cloud-metadata",
         "image": f"{name}:{tag}",
@@ -210,38 +197,38 @@ _SPAWNER_SECTIONS = ("Spawner", "KubeSpawner")
 def _storage(hub_values: Mapping[str, Any], names: Mapping[str, str], ks: dict[str, Any]) -> None:
     volumes: list[Any] = []
     mounts: list[Any] = []
-    storage_type = _get(hub_values, "singleuser.storage.type")
-    home = _get(hub_values, "singleuser.storage.homeMountPath")
+    storage_type = lookup(hub_values, "singleuser.storage.type")
+    home = lookup(hub_values, "singleuser.storage.homeMountPath")
     if storage_type == "dynamic":
-        pvc_template = _get(hub_values, "singleuser.storage.dynamic.pvcNameTemplate")
+        pvc_template = lookup(hub_values, "singleuser.storage.dynamic.pvcNameTemplate")
         if pvc_template:
             ks["pvc_name_template"] = pvc_template
-        volume_name = _get(hub_values, "singleuser.storage.dynamic.volumeNameTemplate")
+        volume_name = lookup(hub_values, "singleuser.storage.dynamic.volumeNameTemplate")
         ks["storage_pvc_ensure"] = True
         for key, trait in (
             ("dynamic.storageClass", "storage_class"),
             ("dynamic.storageAccessModes", "storage_access_modes"),
             ("capacity", "storage_capacity"),
         ):
-            value = _get(hub_values, f"singleuser.storage.{key}")
+            value = lookup(hub_values, f"singleuser.storage.{key}")
             if value is not None:
                 ks[trait] = copy.deepcopy(value)
         volumes.append({"name": volume_name, "persistentVolumeClaim": {"claimName": "{pvc_name}"}})
         mount: dict[str, Any] = {"mountPath": home, "name": volume_name}
-        sub_path = _get(hub_values, "singleuser.storage.dynamic.subPath")
+        sub_path = lookup(hub_values, "singleuser.storage.dynamic.subPath")
         if sub_path is not None:
             mount["subPath"] = sub_path
         mounts.append(mount)
     elif storage_type == "static":
-        claim = _get(hub_values, "singleuser.storage.static.pvcName")
+        claim = lookup(hub_values, "singleuser.storage.static.pvcName")
         volumes.append({"name": "home", "persistentVolumeClaim": {"claimName": claim}})
         mount = {"mountPath": home, "name": "home"}
-        sub_path = _get(hub_values, "singleuser.storage.static.subPath")
+        sub_path = lookup(hub_values, "singleuser.storage.static.subPath")
         if sub_path is not None:
             mount["subPath"] = sub_path
         mounts.append(mount)
 
-    extra_files = _get(hub_values, "singleuser.extraFiles") or {}
+    extra_files = lookup(hub_values, "singleuser.extraFiles") or {}
     if extra_files:
         items: list[dict[str, Any]] = []
         for key, details in extra_files.items():
@@ -255,8 +242,8 @@ def _storage(hub_values: Mapping[str, Any], names: Mapping[str, str], ks: dict[s
         for key, details in extra_files.items():
             mounts.append({"mountPath": details["mountPath"], "subPath": key, "name": "files"})
 
-    volumes.extend(_as_list(_get(hub_values, "singleuser.storage.extraVolumes")))
-    mounts.extend(_as_list(_get(hub_values, "singleuser.storage.extraVolumeMounts")))
+    volumes.extend(_as_list(lookup(hub_values, "singleuser.storage.extraVolumes")))
+    mounts.extend(_as_list(lookup(hub_values, "singleuser.storage.extraVolumeMounts")))
     ks["volumes"] = volumes
     ks["volume_mounts"] = mounts
 
@@ -273,37 +260,37 @@ def spawner_config(hub_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     ks: dict[str, Any] = {"common_labels": _common_labels(hub_values)}
 
     for key, trait in _SINGLEUSER_TRAITS:
-        value = _get(hub_values, f"singleuser.{key}")
+        value = lookup(hub_values, f"singleuser.{key}")
         if value is not None:
             ks[trait] = copy.deepcopy(value)
-    environment = _environment(_get(hub_values, "singleuser.extraEnv"))
+    environment = _environment(lookup(hub_values, "singleuser.extraEnv"))
     if environment is not None:
         ks["environment"] = environment
 
-    image = _get(hub_values, "singleuser.image.name")
+    image = lookup(hub_values, "singleuser.image.name")
     if image:
-        tag = _get(hub_values, "singleuser.image.tag")
+        tag = lookup(hub_values, "singleuser.image.tag")
         ks["image"] = f"{image}:{tag}" if tag else image
 
     # None, False and True are all meaningful: always set
-    ks["allow_privilege_escalation"] = _get(hub_values, "singleuser.allowPrivilegeEscalation")
+    ks["allow_privilege_escalation"] = lookup(hub_values, "singleuser.allowPrivilegeEscalation")
 
     pull_secrets: list[Any] = []
-    if _get(hub_values, "imagePullSecret.automaticReferenceInjection") and _get(
+    if lookup(hub_values, "imagePullSecret.automaticReferenceInjection") and lookup(
         hub_values, "imagePullSecret.create"
     ):
         pull_secrets.append(names["image-pull-secret"])
-    pull_secrets.extend(_as_list(_get(hub_values, "imagePullSecrets")))
-    pull_secrets.extend(_as_list(_get(hub_values, "singleuser.image.pullSecrets")))
+    pull_secrets.extend(_as_list(lookup(hub_values, "imagePullSecrets")))
+    pull_secrets.extend(_as_list(lookup(hub_values, "singleuser.image.pullSecrets")))
     if pull_secrets:
         ks["image_pull_secrets"] = pull_secrets
 
-    if _get(hub_values, "scheduling.userScheduler.enabled"):
+    if lookup(hub_values, "scheduling.userScheduler.enabled"):
         ks["scheduler_name"] = names["user-scheduler"]
-    if _get(hub_values, "scheduling.podPriority.enabled"):
+    if lookup(hub_values, "scheduling.podPriority.enabled"):
         ks["priority_class_name"] = names["priority"]
 
-    purpose = _get(hub_values, "scheduling.userPods.nodeAffinity.matchNodePurpose")
+    purpose = lookup(hub_values, "scheduling.userPods.nodeAffinity.matchNodePurpose")
     if purpose:
         term = {
             "matchExpressions": [
@@ -318,32 +305,32 @@ def spawner_config(hub_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         elif purpose != "ignore":
             raise ValueError(f"unrecognized scheduling.userPods.nodeAffinity: {purpose!r}")
 
-    tolerations = _as_list(_get(hub_values, "scheduling.userPods.tolerations")) + _as_list(
-        _get(hub_values, "singleuser.extraTolerations")
+    tolerations = _as_list(lookup(hub_values, "scheduling.userPods.tolerations")) + _as_list(
+        lookup(hub_values, "singleuser.extraTolerations")
     )
     if tolerations:
         ks["tolerations"] = tolerations
 
     _storage(hub_values, names, ks)
 
-    singleuser = _get(hub_values, "singleuser")
+    singleuser = lookup(hub_values, "singleuser")
     if isinstance(singleuser, Mapping) and "cmd" in singleuser:
         # an explicit null command is meaningful (use the image's CMD)
         spawner["cmd"] = copy.deepcopy(singleuser["cmd"])
-    default_url = _get(hub_values, "singleuser.defaultUrl")
+    default_url = lookup(hub_values, "singleuser.defaultUrl")
     if default_url is not None:
         spawner["default_url"] = default_url
 
-    if _get(hub_values, "singleuser.cloudMetadata.blockWithIptables") is True:
+    if lookup(hub_values, "singleuser.cloudMetadata.blockWithIptables") is True:
         init = _as_list(ks.get("init_containers"))
         ks["init_containers"] = [*init, _block_cloud_metadata_container(hub_values)]
 
-    if _get(hub_values, "debug.enabled"):
+    if lookup(hub_values, "debug.enabled"):
         spawner["debug"] = True
 
     config = {"Spawner": spawner, "KubeSpawner": ks}
     for section in _SPAWNER_SECTIONS:
-        overrides = _get(hub_values, f"hub.config.{section}")
+        overrides = lookup(hub_values, f"hub.config.{section}")
         if isinstance(overrides, Mapping):
             config[section].update(copy.deepcopy(dict(overrides)))
     return config
@@ -351,9 +338,9 @@ def spawner_config(hub_values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _hub_urls(hub_values: Mapping[str, Any]) -> tuple[str, str]:
     """(hub base_url, hub connect url), e.g. ("/hub/", "http://hub:8081/hub/")."""
-    base = _get(hub_values, "hub.config.JupyterHub.base_url")
+    base = lookup(hub_values, "hub.config.JupyterHub.base_url")
     if base is None:
-        base = _get(hub_values, "hub.baseUrl") or "/"
+        base = lookup(hub_values, "hub.baseUrl") or "/"
     base = "/" + str(base).strip("/") + "/" if str(base).strip("/") else "/"
     hub_prefix = f"{base}hub/"
     connect = f"http://{chart_names(hub_values)['hub']}:{_HUB_SERVICE_PORT}{hub_prefix}"
@@ -381,16 +368,17 @@ class _FakeUser:
 
 
 def _spawn_requests(profile_list: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
+    """The default spawn, then one spawn per profile and per listed choice of its options."""
     requests: list[tuple[str, dict[str, str]]] = [("default", {})]
-    for index, profile in enumerate(profile_list):
-        slug = str(profile["slug"])
-        label = f"profile-{index}-{slug}"
-        requests.append((label, {"profile": slug}))
-        for option_name, option in (profile.get("profile_options") or {}).items():
-            for choice in option.get("choices") or {}:
-                requests.append(
-                    (f"{label}-{option_name}-{choice}", {"profile": slug, option_name: choice})
-                )
+    for part in profile_parts(profile_list, "profile_list"):
+        if part.unlisted:
+            continue  # filled from what a user types: no fixed pod to rebuild
+        slug = str(part.profile["slug"])
+        label = f"profile-{part.index}-{slug}"
+        if part.option is None:
+            requests.append((label, {"profile": slug}))
+        else:
+            requests.append((f"{label}-{part.option}-{part.choice}", {"profile": slug, part.option: str(part.choice)}))
     return requests
 
 
@@ -407,7 +395,7 @@ async def _build(
     log = logging.getLogger(__name__)
 
     hub_prefix, connect_url = _hub_urls(hub_values)
-    app_version = _get(hub_values, "Chart.AppVersion")
+    app_version = lookup(hub_values, "Chart.AppVersion")
     app_version = str(app_version) if app_version else None
     base_url = hub_prefix[: -len("hub/")]
 

@@ -1,4 +1,4 @@
-"""transforms/user_pods.py: the hub's runtime config builds restricted user pods.
+"""transforms/user_pod_config.py (transform user-pods): the hub's runtime config builds restricted user pods.
 
 Always-run cases use a small hand-written release (hub Secret + hub Deployment); the
 z2jh renders and the KubeSpawner rebuild run where the shared fixtures and
@@ -18,10 +18,12 @@ from test_security_context import restricted_problems
 
 from jhub_ck8s.hubconfig import find
 from jhub_ck8s.pipeline import run
+from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
 from jhub_ck8s.settings import Settings, UserResources, read_layer
-from jhub_ck8s.stream import Stream, dump_yaml, parse
-from transforms import REGISTRY, user_pods
+from jhub_ck8s.stream import dump_yaml, parse
+from jhub_ck8s.transforms import REGISTRY
+from jhub_ck8s.transforms import user_pod_config as user_pods
 
 SPAWNER = "hub.config.KubeSpawner"
 RESTRICTED_CONTAINER = {
@@ -382,9 +384,9 @@ def _rebuild(hub_values: dict[str, Any]) -> list:
     if importlib.util.find_spec("kubespawner") is None:
         pytest.skip("jupyterhub-kubespawner is not installed (run make setup)")
     try:
-        from jhub_ck8s.userpods import build_user_pods
+        from jhub_ck8s.check.pod_rebuild import build_user_pods
     except ImportError as exc:  # pragma: no cover - the module is another engineer's
-        pytest.skip(f"jhub_ck8s.userpods is not available: {exc}")
+        pytest.skip(f"jhub_ck8s.check.pod_rebuild is not available: {exc}")
     return build_user_pods(hub_values)
 
 
