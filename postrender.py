@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from jhub_ck8s.cli import postrender_main
+from jhub_ck8s.postrenderer import main
 
 if __name__ == "__main__":
-    sys.exit(postrender_main())
+    sys.exit(main())

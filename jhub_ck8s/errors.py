@@ -22,6 +22,10 @@ class UserError(Exception):
     exit_code = EXIT_INPUT
 
 
+class UsageError(UserError):
+    """Flags that do not parse; the message is the whole line to print (argparse's usage error)."""
+
+
 class InputError(UserError):
     """The rendered stream cannot be read (malformed YAML, not a Kubernetes object, ...)."""
 
@@ -64,3 +68,18 @@ def shape_of(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return f"a {type(value).__name__}"
+
+
+DEBUG_ENV = "JHUB_CK8S_DEBUG"
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """One line for a bug, with no exception text (it could quote the Secret); a traceback with $JHUB_CK8S_DEBUG."""
+    import os
+    import traceback
+
+    if os.environ.get(DEBUG_ENV):
+        traceback.print_exc()
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
+    return f"jhub-ck8s: internal error ({type(exc).__name__}{where}); please report it (set {DEBUG_ENV}=1 for a traceback)"

@@ -30,8 +30,7 @@ After ``fill_pod_security_context`` then ``fill_container_security_context``::
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 RUNTIME_DEFAULT = "RuntimeDefault"
 DROP_ALL = "ALL"
@@ -79,8 +78,7 @@ _HOST_NAMESPACES = (
 )
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One explicit value restricted (or the platform) rejects."""
 
     rule: str

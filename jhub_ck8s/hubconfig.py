@@ -16,8 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import InputError, shape_of
 from .stream import Document
@@ -42,14 +41,16 @@ def lookup(values: Mapping[str, Any], path: str, default: Any = None) -> Any:
     return node
 
 
-@dataclass(eq=False)
 class HubConfig:
     """The decoded runtime config and the Secret document it lives in."""
 
-    document: Document
-    field: str  # "data" (base64) or "stringData" (plain)
-    values: dict[str, Any]
-    changed: bool = False
+    __slots__ = ("changed", "document", "field", "values")
+
+    def __init__(self, document: Document, field: str, values: dict[str, Any], changed: bool = False) -> None:
+        self.document = document
+        self.field = field  # "data" (base64) or "stringData" (plain)
+        self.values = values
+        self.changed = changed  # a transform changed values: write them back
 
     def get(self, path: str, default: Any = None) -> Any:
         """Value at a dotted path (``singleuser.image.name``), or ``default`` (see ``lookup``)."""
@@ -182,8 +183,7 @@ def refresh_checksums(secret: Document, documents: list[Document]) -> list[Docum
 # --- where the runtime images live -------------------------------------------------------
 
 
-@dataclass
-class ImageSlot:
+class ImageSlot(NamedTuple):
     """One image the hub will hand to KubeSpawner, and how to read and write it.
 
     ``holder[key]`` is either a string reference or a chart-style mapping
@@ -239,8 +239,7 @@ def _container_slots(path: str, containers: Any) -> Iterator[ImageSlot]:
                 yield ImageSlot(f"{path}[{i}].image", container, "image")
 
 
-@dataclass(frozen=True)
-class ProfilePart:
+class ProfilePart(NamedTuple):
     """One profile of a profile list, or one choice of one of its ``profile_options``.
 
     The one walker of profile lists (chart ``singleuser.profileList``, KubeSpawner

@@ -18,8 +18,8 @@ container runtime applies when it pulls), including its normalisation:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from .errors import SettingsError
 
@@ -39,8 +39,7 @@ class ImageRefError(ValueError):
     """The text is not a valid image reference; the message says which part is wrong."""
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A parsed, normalised image reference."""
 
     registry: str  # host[:port], "docker.io" when implicit
@@ -140,8 +139,7 @@ KEPT = "kept"  # a keepImages pattern leaves it where it is
 UNMAPPED = "unmapped"  # no target registry configured
 
 
-@dataclass(frozen=True)
-class Relocation:
+class Relocation(NamedTuple):
     """What the mapping decided for one reference."""
 
     source: ImageRef
@@ -150,8 +148,7 @@ class Relocation:
     status: str = MOVE  # MOVE, IN_TARGET, KEPT or UNMAPPED, for programs
 
 
-@dataclass(frozen=True)
-class Relocator:
+class Relocator(NamedTuple):
     """Maps source references to the target registry (the post-renderer and `mirror` share it).
 
     ``target`` is ``host[/project...]``; ``registry_map`` sends one source registry to
@@ -216,8 +213,7 @@ class ImageCollision(SettingsError):
         )
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     source: ImageRef
     label: str | None = None  # shown instead of the reference (it lives in a Secret)
 
@@ -226,7 +222,6 @@ class Claim:
         return self.label or self.source.normalized
 
 
-@dataclass
 class DestinationClaims:
     """Which source image each destination tag was given to; a second source is an ImageCollision.
 
@@ -235,7 +230,8 @@ class DestinationClaims:
     naming the same digest are the same image.
     """
 
-    _taken: dict[str, Claim] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self._taken: dict[str, Claim] = {}
 
     def claim(self, relocation: Relocation, label: str | None = None) -> None:
         if relocation.status != MOVE or relocation.destination is None:

@@ -13,9 +13,8 @@ any error the output is empty.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import hubconfig
 from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, SettingsError, UserError
@@ -28,12 +27,13 @@ from .wellformed import parse
 PIPELINE_ID = "pipeline"
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
+    """What a run produced: the output stream (empty unless exit code 0) and its report."""
+
     output: str  # the post-rendered stream; empty unless exit_code is 0
     report: Report
     settings: Settings | None = None
-    stream: Stream | None = field(default=None, repr=False)
+    stream: Stream | None = None
 
     @property
     def exit_code(self) -> int:

@@ -7,8 +7,7 @@ transform does to it. Adding a pod-bearing kind is one line in ``POD_SPEC_PATHS`
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # kind -> path from the object to its PodSpec
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -56,8 +55,7 @@ def pod_metadata(obj: dict[str, Any]) -> dict[str, Any] | None:
     return meta if isinstance(meta, dict) else None
 
 
-@dataclass(frozen=True)
-class ContainerRef:
+class ContainerRef(NamedTuple):
     """One container of a pod spec, and how to name it in messages."""
 
     field: str  # "containers", "initContainers" or "ephemeralContainers"

@@ -21,7 +21,10 @@ Example::
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = ["QuantityError", "QuantityRangeError", "parse", "try_parse"]
 
@@ -57,6 +60,8 @@ def parse(value: object) -> Fraction:
     match = _QUANTITY.match(text.strip()) if text == text.strip() else None
     if match is None:
         raise QuantityError(f"{text!r} is not a quantity: {_EXAMPLES}")
+    from fractions import Fraction  # imports decimal: only once a quantity is compared
+
     number = Fraction(match.group("number"))
     if match.group("exponent"):
         exponent = match.group("exponent")[1:]

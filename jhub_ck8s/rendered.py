@@ -8,7 +8,6 @@ one decoded config and the pipeline knows whether there is anything to write bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import hubconfig
@@ -16,13 +15,15 @@ from .hubconfig import HubConfig
 from .stream import Document
 
 
-@dataclass(eq=False)
 class Stream:
     """The documents of one run, plus the hub's runtime config decoded on first use."""
 
-    documents: list[Document]
-    _hub: HubConfig | None = field(default=None, repr=False)
-    _hub_loaded: bool = field(default=False, repr=False)
+    __slots__ = ("_hub", "_hub_loaded", "documents")
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+        self._hub: HubConfig | None = None
+        self._hub_loaded = False
 
     def live(self) -> list[Document]:
         """Documents not removed by a transform, in output order."""

@@ -7,7 +7,6 @@ holds tokens, and nothing of it may reach stderr, a report file or an error mess
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,19 +25,39 @@ REPORT_VERSION = 1
 REPORT_ENV = "JHUB_CK8S_REPORT"
 
 
-@dataclass
 class Finding:
-    """One thing a transform did or found, with everything needed to locate and fix it."""
+    """One thing a transform did or found, with everything needed to locate and fix it.
 
-    transform: str  # the transform's ID
-    severity: str  # change | info | warning | error
-    message: str  # what was done or is wrong, and why
-    document: Document | None = field(default=None, repr=False, compare=False)
-    where: str = ""  # "container hub", "init container x", or a hub config key path
-    fix: str = ""  # for errors and warnings: which value to set
-    rule: str = ""  # stable id of the rule broken (for allow-lists and `check`)
-    hub_key: str = ""  # set when the change is to the hub's runtime config (Secret/hub values.yaml)
-    container: str = ""  # the container's name, for allow-lists
+    Compared by everything but its document. A plain class, not a dataclass: see
+    ``stream.Document`` for why.
+    """
+
+    __slots__ = ("container", "document", "fix", "hub_key", "message", "rule", "severity", "transform", "where")
+
+    def __init__(
+        self, transform: str, severity: str, message: str, document: Document | None = None, where: str = "",
+        fix: str = "", rule: str = "", hub_key: str = "", container: str = "",
+    ) -> None:
+        self.transform = transform  # the transform's ID
+        self.severity = severity  # change | info | warning | error
+        self.message = message  # what was done or is wrong, and why
+        self.document = document
+        self.where = where  # "container hub", "init container x", or a hub config key path
+        self.fix = fix  # for errors and warnings: which value to set
+        self.rule = rule  # stable id of the rule broken (for allow-lists and `check`)
+        self.hub_key = hub_key  # set when the change is to the hub's runtime config (Secret/hub values.yaml)
+        self.container = container  # the container's name, for allow-lists
+
+    def _key(self) -> tuple[str, ...]:
+        return (self.transform, self.severity, self.message, self.where, self.fix, self.rule, self.hub_key, self.container)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Finding) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (the pipeline settles severities)
+
+    def __repr__(self) -> str:
+        return f"Finding({self.transform!r}, {self.severity!r}, {self.message!r}, where={self.where!r})"
 
     @classmethod
     def on_container(
@@ -72,12 +91,18 @@ class Finding:
         }
 
 
-@dataclass
 class Report:
-    mode: str = "enforce"
-    findings: list[Finding] = field(default_factory=list)
-    exit_code: int = 0
-    fatal: str = ""  # the one-line reason when the run stopped on bad input or settings
+    """Every finding of a run, the mode, the exit code and, for a run that stopped, why."""
+
+    __slots__ = ("exit_code", "fatal", "findings", "mode")
+
+    def __init__(
+        self, mode: str = "enforce", findings: list[Finding] | None = None, exit_code: int = 0, fatal: str = ""
+    ) -> None:
+        self.mode = mode
+        self.findings = findings if findings is not None else []
+        self.exit_code = exit_code
+        self.fatal = fatal  # the one-line reason when the run stopped on bad input or settings
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

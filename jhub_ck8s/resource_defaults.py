@@ -13,7 +13,6 @@ both fill the same values the same way. Guarantees:
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +40,7 @@ def defaults_for(settings: Settings, kind: str, name: str, container: str) -> Re
 
 def _merge(base: Resources, over: Resources) -> Resources:
     def merge_list(a: ResourceList, b: ResourceList) -> ResourceList:
-        return replace(a, **{n: getattr(b, n) for n in _NAMES if getattr(b, n) is not None})
+        return a._replace(**{n: getattr(b, n) for n in _NAMES if getattr(b, n) is not None})
 
     return Resources(merge_list(base.requests, over.requests), merge_list(base.limits, over.limits))
 

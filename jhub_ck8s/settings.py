@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import SettingsError, shape_of
 
 if TYPE_CHECKING:
+    from .imageref import Relocator
     from .stream import Document
 
 # An API group no cluster serves: if the post-renderer were ever skipped, the API
@@ -39,20 +39,17 @@ CLUSTER_SCOPED_ACTIONS = ("error", "drop")
 _DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
-@dataclass(frozen=True)
-class ResourceList:
+class ResourceList(NamedTuple):
     cpu: str | None = None
     memory: str | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(NamedTuple):
     requests: ResourceList = ResourceList()
     limits: ResourceList = ResourceList()
 
 
-@dataclass(frozen=True)
-class ResourceOverride:
+class ResourceOverride(NamedTuple):
     """Resource defaults for matching containers; globs, all given fields must match."""
 
     kind: str = "*"
@@ -61,8 +58,7 @@ class ResourceOverride:
     resources: Resources = Resources()
 
 
-@dataclass(frozen=True)
-class AllowRule:
+class AllowRule(NamedTuple):
     """An explicit violation accepted on purpose; globs, all given fields must match."""
 
     kind: str = "*"
@@ -71,14 +67,12 @@ class AllowRule:
     rule: str = "*"
 
 
-@dataclass(frozen=True)
-class PatchTarget:
+class PatchTarget(NamedTuple):
     kind: str = "*"
     name: str = "*"
 
 
-@dataclass(frozen=True)
-class Patch:
+class Patch(NamedTuple):
     """An RFC 6902 JSON patch applied to every object that matches ``target``."""
 
     target: PatchTarget
@@ -86,8 +80,10 @@ class Patch:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class UserResources:
+DEFAULT_RESOURCES = Resources(requests=ResourceList(cpu="10m", memory="512Mi"), limits=ResourceList(cpu="1", memory="1Gi"))
+
+
+class UserResources(NamedTuple):
     """Defaults for singleuser.cpu / singleuser.memory in the hub's runtime config."""
 
     cpu_guarantee: float | None = 0.1
@@ -96,9 +92,13 @@ class UserResources:
     memory_limit: str | None = "2G"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a post-render run can be told. Immutable; build with ``load``."""
+class Settings(NamedTuple):
+    """Everything a post-render run can be told. Immutable; build with ``merge``.
+
+    The value types here are NamedTuples, not dataclasses: the post-renderer starts on
+    every helm call, and each dataclass costs about a millisecond to build at import
+    (plus the import of ``dataclasses`` and ``inspect``); a NamedTuple a tenth of that.
+    """
 
     registry: str | None = None
     registry_map: tuple[tuple[str, str], ...] = ()
@@ -107,10 +107,7 @@ class Settings:
     mode: str = "enforce"
     disable: tuple[str, ...] = ()
     allow: tuple[AllowRule, ...] = ()
-    resources: Resources = Resources(
-        requests=ResourceList(cpu="10m", memory="512Mi"),
-        limits=ResourceList(cpu="1", memory="1Gi"),
-    )
+    resources: Resources = DEFAULT_RESOURCES
     resource_overrides: tuple[ResourceOverride, ...] = ()
     user_resources: UserResources = UserResources()
     load_balancer: str = "clusterip"
@@ -125,7 +122,7 @@ class Settings:
     def enforce(self) -> bool:
         return self.mode == "enforce"
 
-    def relocator(self):  # -> imageref.Relocator, imported lazily by callers too
+    def relocator(self) -> Relocator:
         from .imageref import Relocator
 
         return Relocator(self.registry, self.registry_map, self.keep_images)
@@ -259,11 +256,10 @@ def _resources(key: str, value: Any, base: Resources | None = None) -> Resources
     for part in ("requests", "limits"):
         if part in raw:
             given = _resource_list(f"{key}.{part}", raw[part])
-            merged = replace(
-                getattr(base, part),
-                **{f.name: getattr(given, f.name) for f in fields(given) if getattr(given, f.name)},
+            merged = getattr(base, part)._replace(
+                **{name: getattr(given, name) for name in given._fields if getattr(given, name)},
             )
-            result = replace(result, **{part: merged})
+            result = result._replace(**{part: merged})
     return result
 
 
@@ -343,8 +339,7 @@ def _user_resources(key: str, value: Any) -> UserResources:
     result = UserResources()
     if "cpu" in raw:
         cpu = _mapping(f"{key}.cpu", raw["cpu"], ("guarantee", "limit"))
-        result = replace(
-            result,
+        result = result._replace(
             **{
                 f"cpu_{part}": _number(f"{key}.cpu.{part}", cpu[part])
                 for part in ("guarantee", "limit")
@@ -353,8 +348,7 @@ def _user_resources(key: str, value: Any) -> UserResources:
         )
     if "memory" in raw:
         mem = _mapping(f"{key}.memory", raw["memory"], ("guarantee", "limit"))
-        result = replace(
-            result,
+        result = result._replace(
             **{
                 f"memory_{part}": None if mem[part] is None else _quantity(f"{key}.memory.{part}", mem[part])
                 for part in ("guarantee", "limit")
@@ -379,7 +373,7 @@ _READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "mode": ("mode", _enum(MODES)),
     "disable": ("disable", _disable),
     "allow": ("allow", _allow),
-    "resources": ("resources", lambda k, v: _resources(k, v, Settings.resources)),
+    "resources": ("resources", lambda k, v: _resources(k, v, DEFAULT_RESOURCES)),
     "resourceOverrides": ("resource_overrides", _resource_overrides),
     "userResources": ("user_resources", _user_resources),
     "loadBalancer": ("load_balancer", _enum(LOAD_BALANCER_ACTIONS)),

@@ -16,7 +16,6 @@ output. Guarantees:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -39,16 +38,28 @@ def dump_yaml(obj: Any, *, sort_keys: bool = False) -> str:
     return yamlio.dump(obj, sort_keys=sort_keys)
 
 
-@dataclass(eq=False)
 class Document:
-    """One Kubernetes object of the stream, with where it came from."""
+    """One Kubernetes object of the stream, with where it came from.
 
-    number: int  # 1-based position in the input stream (the number users see)
-    obj: dict[str, Any]
-    comments: list[str] = field(default_factory=list)
-    raw: str | None = None  # the original text; None once the object must be re-emitted
-    item: int | None = None  # position inside a `kind: List` document
-    removed: bool = False
+    A plain class (no dataclass): the post-renderer starts on every helm call, and
+    importing ``dataclasses`` costs more than parsing a release.
+    """
+
+    __slots__ = ("comments", "item", "number", "obj", "raw", "removed")
+
+    def __init__(
+        self, number: int, obj: dict[str, Any], comments: list[str] | None = None, raw: str | None = None,
+        item: int | None = None, removed: bool = False,
+    ) -> None:
+        self.number = number  # 1-based position in the input stream (the number users see)
+        self.obj = obj
+        self.comments = comments if comments is not None else []
+        self.raw = raw  # the original text; None once the object must be re-emitted
+        self.item = item  # position inside a `kind: List` document
+        self.removed = removed
+
+    def __repr__(self) -> str:
+        return f"Document({self.position}, {self.label})"
 
     @property
     def kind(self) -> str:
@@ -145,8 +156,7 @@ def _load_document(body: str, directives: list[str], start: int, where: str) -> 
     text = "\n".join([*directives, "---", body]) if directives else body
     offset = len(directives) + 1 if directives else 0
     try:
-        yamlio.check_aliasing(text)
-        return load_yaml(text)
+        return yamlio.load(text, check_aliases=True)
     except yamlio.ExcessiveAliasing as exc:
         raise InputError(
             f"{where}: {exc}, which Helm and Kubernetes refuse; write the values out instead of using "

@@ -344,8 +344,10 @@ def test_wheel_carries_every_package_and_both_console_scripts(tmp_path):
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("jhub_ck8s-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for module in ("postrender.py", "jhub_ck8s/cli.py", "jhub_ck8s/check/runner.py", "jhub_ck8s/commands/mirror.py", "transforms/images.py"):
+    for module in ("postrender.py", "jhub_ck8s/cli.py", "jhub_ck8s/check/runner.py", "jhub_ck8s/commands/mirror.py", "jhub_ck8s/transforms/images.py"):
         assert module in names, module
+    # installed as jhub_ck8s.transforms: no top-level package of that name (one exists on PyPI)
+    assert not [name for name in names if name.startswith("transforms/")]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "jhub-ck8s = jhub_ck8s.cli:postrender_entry" in text and "ck8s-jupyter = jhub_ck8s.cli:main_entry" in text

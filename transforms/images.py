@@ -35,7 +35,6 @@ After::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -126,6 +125,8 @@ def _pod_specs(
                 metadata["annotations"] = {}
             merged = _recorded_originals(metadata["annotations"].get(ORIGINAL_IMAGES_ANNOTATION))
             merged.update(originals)
+            import json  # only when something moved
+
             metadata["annotations"][ORIGINAL_IMAGES_ANNOTATION] = json.dumps(
                 merged, sort_keys=True, separators=(",", ":")
             )
@@ -133,6 +134,8 @@ def _pod_specs(
 
 def _recorded_originals(previous: object) -> dict[str, str]:
     """The originals recorded by an earlier run; anything else in our annotation is replaced."""
+    import json
+
     try:
         recorded = json.loads(previous) if isinstance(previous, str) and previous else {}
     except ValueError:

@@ -35,8 +35,7 @@ the ``user-pods`` transform uses too for the containers KubeSpawner creates.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jhub_ck8s.podspec import containers, pod_metadata, pod_spec
 from jhub_ck8s.quantity import try_parse
@@ -71,8 +70,7 @@ _CHART_VALUES: dict[tuple[str, str], str] = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """An explicit resources value the platform would reject; never changed by this module."""
 
     rule: str

@@ -59,8 +59,7 @@ After::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jhub_ck8s import hardening
 from jhub_ck8s.hubconfig import VALUES_KEY, profile_parts
@@ -101,8 +100,7 @@ def _camel_or_snake(holder: Mapping[str, Any], camel: str, snake: str) -> str | 
     return None
 
 
-@dataclass
-class _Run:
+class _Run(NamedTuple):
     """One run over the hub config: where findings go and how they are worded."""
 
     hub: HubConfig
