@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import kubeconform
+from conftest import Z2JH, Z2JH_MISSING, kubeconform
 
 from jhub_ck8s.hubconfig import find as find_hub
 from jhub_ck8s.pipeline import run
@@ -19,8 +19,6 @@ from jhub_ck8s.settings import Settings
 from jhub_ck8s.stream import parse
 from jhub_ck8s.transforms import cluster_scoped, load_balancer, min_replicas, network_policy, pdb
 
-Z2JH = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "z2jh-4.4.0"
-Z2JH_MISSING = f"shared z2jh renders not found at {Z2JH} (they live beside the checkout, not in it)"
 RENDERS = sorted(Z2JH.glob("template/*.yaml")) + sorted(Z2JH.glob("post-render-input/*/*.yaml"))
 RENDER_IDS = [str(p.relative_to(Z2JH)) for p in RENDERS]
 
