@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import Z2JH, Z2JH_MISSING
-from test_security_context import restricted_problems
+from restricted import restricted_problems
 
 from jhub_ck8s.hubconfig import find
 from jhub_ck8s.pipeline import run
