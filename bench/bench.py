@@ -46,8 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
-FULL = FIXTURES / "template" / "full.yaml"
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import Z2JH  # noqa: E402  (the one definition of where the shared fixtures are)
+
+FULL = Z2JH / "template" / "full.yaml"
 OWN_CHART = REPO / "bench" / "chart"
 TOOLS = Path(os.environ.get("JHUB_CK8S_TOOLS", REPO / ".tools")) / "bin"
 PY = sys.executable  # the venv's python (make bench runs .venv/bin/python)

@@ -4,6 +4,13 @@ Both the rendered-pod transforms (``privileged-init``, ``security-context``) and
 hub runtime transform (``user-pods``) ask this module; none of them knows a field
 name of its own. Everything here is a pure function over plain dicts.
 
+This is the post-renderer's rule set, and it is kept apart from the audit's on purpose:
+``jhub_ck8s.check.pss`` evaluates Pod Security the way the admission controller does
+and shares no code with this module, so each can catch the other's mistakes. Rule ids
+differ (one here per field a transform refuses to change, one there per published
+control); ``jhub_ck8s.check.twins`` maps every rule id here to the audit rules that
+report the same violation, and ``tests/test_rule_twins.py`` shows each pair agreeing.
+
 Two kinds of answer:
 
 * **fill** -- add what is missing and nothing else. An explicit value is never
@@ -39,7 +46,7 @@ ALLOWED_ADDED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
 # capabilities that mark an init container as a host/network tamperer (iptables and the like)
 INIT_CONTAINER_CAPABILITIES = frozenset({"NET_ADMIN", "NET_RAW", "SYS_ADMIN"})
 
-# Stable rule ids: in reports, in `check`, and in `allow: [{rule: ...}]`.
+# Stable rule ids: in reports and in `allow: [{rule: ...}]`; their audit twins: jhub_ck8s.check.twins.
 PRIVILEGED = "privileged"
 RUN_AS_ROOT = "run-as-root"
 RUN_AS_NON_ROOT_FALSE = "run-as-non-root-false"

@@ -1,6 +1,7 @@
 """The platform's rules that both sides need: the transforms that fix a release and the
 checker that audits one. One definition each, so ``check`` and the post-renderer can
-never disagree on what the platform rejects (platform-facts §1).
+never disagree on what the platform rejects (``docs/platform.md``: *Tenant limits*, *Gatekeeper
+safeguards*).
 """
 
 from __future__ import annotations

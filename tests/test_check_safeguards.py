@@ -135,8 +135,9 @@ def test_default_and_full_before_post_rendering_fail(name: str) -> None:
     result = audit(_template(name), Options(registry=REGISTRY))
     assert result.exit_code == 1
     rules = {f.rule for s in result.subjects for f in s.findings if f.severity == ERROR}
-    # platform-facts §2: empty resources, LoadBalancer proxy, cluster-scoped user-scheduler
-    # RBAC, and the privileged block-cloud-metadata init container in every user pod
+    # docs/platform.md, "What the upstream chart breaks as it comes": empty resources, LoadBalancer
+    # proxy, cluster-scoped user-scheduler RBAC, and the privileged block-cloud-metadata init
+    # container in every user pod
     assert {
         "safeguard-resource-requests", "safeguard-load-balancer", "tenant-cluster-scoped",
         "pss-baseline-privileged", "pss-baseline-capabilities", "pss-restricted-run-as-non-root",

@@ -80,7 +80,8 @@ RELEASE_VALUES: dict[str, Any] = {
     },
 }
 
-# Strings Go's YAML reader takes for numbers or booleans when written plain (platform-facts §5).
+# Strings Go's YAML reader takes for numbers or booleans when written plain (docs/platform.md,
+# "YAML as Kubernetes reads it").
 NUMBER_LIKE = ["0921", "3e19", "0o17", "1e3", "true", "0x1F", "1_000", "09.5"]
 
 
@@ -237,7 +238,8 @@ def admission_warnings(output: str) -> list[str]:
 
 def values_file(tmp_path: Path, values: dict[str, Any], name: str = "values.yaml") -> Path:
     """A values file helm reads exactly as meant: JSON (every string quoted). PyYAML would write
-    "0921" plain, which helm's Go reader takes for the number 921 (platform-facts §5)."""
+    "0921" plain, which helm's Go reader takes for the number 921 (docs/platform.md, "YAML as
+    Kubernetes reads it")."""
     path = tmp_path / name
     path.write_text(json.dumps(values, indent=2))
     return path

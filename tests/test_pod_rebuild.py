@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import REPO, Z2JH, Z2JH_MISSING
 
 from jhub_ck8s.check.pod_rebuild import UserPod, build_user_pods, spawner_config
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
 RENDERS = ("default", "guide", "full")
 
 needs_kubespawner = pytest.mark.skipif(
@@ -27,8 +26,8 @@ needs_kubespawner = pytest.mark.skipif(
 
 
 def _require_fixtures() -> None:
-    if not FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
+    if not Z2JH.is_dir():
+        pytest.skip(Z2JH_MISSING)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -46,7 +45,7 @@ def hub_values_from_render(render: Path) -> dict[str, Any]:
 
 
 def recorded_pods(render: str) -> dict[str, dict[str, Any]]:
-    folder = FIXTURES / "runtime-user-pods" / render
+    folder = Z2JH / "runtime-user-pods" / render
     pods: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("userpod-*.yaml")):
         label = path.stem.removeprefix("userpod-")
@@ -121,7 +120,7 @@ def container(pod: dict[str, Any], name: str, key: str = "containers") -> dict[s
 def rebuilt() -> dict[str, list[UserPod]]:
     _require_fixtures()
     return {
-        render: build_user_pods(hub_values_from_render(FIXTURES / "template" / f"{render}.yaml"))
+        render: build_user_pods(hub_values_from_render(Z2JH / "template" / f"{render}.yaml"))
         for render in RENDERS
     }
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_security_context import restricted_problems
+from restricted import restricted_problems
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import Z2JH, Z2JH_MISSING
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
@@ -17,8 +18,6 @@ from jhub_ck8s.settings import ResourceList, ResourceOverride, Resources, Settin
 from jhub_ck8s.stream import parse
 from jhub_ck8s.transforms import resources
 
-Z2JH = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "z2jh-4.4.0"
-Z2JH_MISSING = f"shared z2jh renders not found at {Z2JH} (they live beside the checkout, not in it)"
 RENDERS = sorted(Z2JH.glob("template/*.yaml")) + sorted(Z2JH.glob("post-render-input/*/*.yaml"))
 
 DEFAULTS = {"requests": {"cpu": "10m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}

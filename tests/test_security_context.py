@@ -1,7 +1,8 @@
 """transforms/security_context.py: restricted contexts filled, explicit violations reported.
 
-``restricted_problems`` is an independent oracle (written from the Pod Security
-Standards, not from jhub_ck8s.hardening); the user-pod and property tests use it too.
+Whether a pod is admitted is judged by the independent audit (``restricted.restricted_problems``:
+``jhub_ck8s.check.pss`` and the platform's Localhost-seccomp safeguard), never by
+``jhub_ck8s.hardening``, the rule set the transform itself fills and reports with.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import Z2JH, Z2JH_MISSING
+from restricted import restricted_problems
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec
@@ -19,46 +21,6 @@ from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
 from jhub_ck8s.settings import Settings, read_layer
 from jhub_ck8s.stream import load_yaml, parse
 from jhub_ck8s.transforms import REGISTRY, security_context
-
-
-def restricted_problems(spec: dict[str, Any]) -> list[str]:
-    """What Pod Security "restricted" (plus the platform's no-Localhost rule) rejects in a PodSpec."""
-    problems = []
-    pod = spec.get("securityContext") or {}
-    for key in ("hostNetwork", "hostPID", "hostIPC"):
-        if spec.get(key):
-            problems.append(key)
-    problems += [f"hostPath volume {v.get('name')}" for v in spec.get("volumes") or [] if v.get("hostPath")]
-    if pod.get("runAsUser") == 0:
-        problems.append("pod runAsUser 0")
-    pod_seccomp = (pod.get("seccompProfile") or {}).get("type")
-    for field in ("initContainers", "containers", "ephemeralContainers"):
-        for c in spec.get(field) or []:
-            name = f"{field}/{c.get('name')}"
-            sc = c.get("securityContext") or {}
-            caps = sc.get("capabilities") or {}
-            if sc.get("privileged"):
-                problems.append(f"{name} privileged")
-            if sc.get("allowPrivilegeEscalation") is not False:
-                problems.append(f"{name} allowPrivilegeEscalation not false")
-            if "ALL" not in (caps.get("drop") or []):
-                problems.append(f"{name} does not drop ALL")
-            if set(caps.get("add") or []) - {"NET_BIND_SERVICE"}:
-                problems.append(f"{name} adds capabilities")
-            non_root = sc.get("runAsNonRoot") if sc.get("runAsNonRoot") is not None else pod.get("runAsNonRoot")
-            if non_root is not True:
-                problems.append(f"{name} runAsNonRoot not true")
-            if sc.get("runAsUser") == 0:
-                problems.append(f"{name} runAsUser 0")
-            seccomp = (sc.get("seccompProfile") or {}).get("type") or pod_seccomp
-            if seccomp != "RuntimeDefault":  # Localhost passes PSA but the platform rejects it
-                problems.append(f"{name} seccomp {seccomp}")
-            if sc.get("procMount") not in (None, "Default"):
-                problems.append(f"{name} procMount")
-            if any(p.get("hostPort") for p in c.get("ports") or []):
-                problems.append(f"{name} hostPort")
-    return problems
-
 
 BARE = """\
 apiVersion: apps/v1
@@ -105,6 +67,8 @@ def _workload(pod: dict[str, Any] | None = None, container: dict[str, Any] | Non
 
 
 def test_fills_a_bare_pod_until_restricted_accepts_it():
+    before = pod_spec(load_yaml(BARE))
+    assert before is not None and restricted_problems(before)  # control: the judge rejects the input
     stream, findings = _apply(BARE)
     spec = _spec(stream)
     assert restricted_problems(spec) == []
@@ -154,7 +118,9 @@ VIOLATIONS = [
 
 @pytest.mark.parametrize(("pod", "container", "rule", "field"), VIOLATIONS, ids=[f"{v[2]}-{v[3]}" for v in VIOLATIONS])
 def test_each_explicit_violation_is_one_error(pod, container, rule, field):
-    _, findings = _apply(_workload(pod, container))
+    stream, findings = _apply(_workload(pod, container))
+    # the independent audit rejects what is left: reported, not hidden by the fill around it
+    assert restricted_problems(_spec(stream)), rule
     errors = [f for f in findings if f.severity == ERROR]
     assert [e.rule for e in errors] == [rule]
     (error,) = errors

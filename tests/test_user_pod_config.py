@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import Z2JH, Z2JH_MISSING
-from test_security_context import restricted_problems
+from restricted import restricted_problems
 
 from jhub_ck8s.hubconfig import find
 from jhub_ck8s.pipeline import run
@@ -436,7 +436,7 @@ def test_z2jh_user_pods_pass_restricted_after_post_rendering(render):
 
 
 def test_z2jh_user_pods_fail_restricted_before_post_rendering():
-    """The recorded spawns show why this transform exists (platform-facts §2)."""
+    """The recorded spawns show why this transform exists (docs/platform.md, "The hub's runtime config")."""
     folder = Z2JH / "runtime-user-pods"
     if not folder.is_dir():
         pytest.skip(Z2JH_MISSING)

@@ -9,7 +9,9 @@ it never fixes, and it shares no logic with the post-renderer's transforms.
   by ``pod_rebuild`` with the real kubespawner library;
 * ``runner`` -- ``audit(text, Options) -> Audit``: the whole run, no printing;
 * ``output`` -- the text report, JSON and JUnit XML;
-* ``model`` -- ``Finding``, ``Subject``, ``Audit`` and the exit code.
+* ``model`` -- ``Finding``, ``Subject``, ``Audit`` and the exit code;
+* ``twins`` -- which audit rules judge what each post-renderer rule reports (rule ids
+  only: the two rule sets stay apart).
 
 Every rule id, in one place: ``rule_ids()``.
 """

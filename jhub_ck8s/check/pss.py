@@ -27,6 +27,12 @@ Guarantees:
 Relaxations for user-namespaced pods (``hostUsers: false``) are not applied: the
 checker errs on the side of rejection.
 
+This is the audit's rule set, kept apart from the post-renderer's on purpose:
+``jhub_ck8s.hardening`` is what the transforms fill and report, written separately
+and never imported here, so the audit can judge it. ``jhub_ck8s.check.twins`` maps each
+post-renderer rule id (``run-as-root``, ``host-path``, ...) to the rule ids here (or in
+``safeguards``) that report the same violation.
+
 A pod that passes restricted::
 
     spec:
