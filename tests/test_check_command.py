@@ -209,7 +209,7 @@ def test_missing_kubespawner_is_a_warning(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, guide_post: Path
 ) -> None:
     def missing(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("jupyterhub-kubespawner is not installed: run make setup")
+        raise userpods.KubeSpawnerMissing()
 
     monkeypatch.setattr(userpods, "build_user_pods", missing)
     code, out, _ = check(capsys, str(guide_post))
