@@ -87,7 +87,7 @@ def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
         say("rendering failed, nothing was audited (see the messages above)")
         return None, outcome.exit_code or 1
     show_start(outcome.call, command=False)
-    if not args.quiet:  # the post-renderer's warnings and errors; its changes are in the audit's stream
+    if not args.quiet:  # the post-renderer's warnings, errors and summary, not its list of changes
         show_outcome(outcome, quiet=True)
     return outcome.stdout, 0
 
