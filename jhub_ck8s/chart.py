@@ -122,7 +122,7 @@ def has_dependency(chart: Path) -> bool:
 
 def missing_dependency_message() -> str:
     return (
-        f"error: the upstream chart {UPSTREAM_NAME} {UPSTREAM_VERSION} is not available: "
+        f"the upstream chart {UPSTREAM_NAME} {UPSTREAM_VERSION} is not available: "
         f"{UPSTREAM_REPOSITORY} cannot be reached and no local archive was given; download "
         f"{UPSTREAM_NAME}-{UPSTREAM_VERSION}.tgz where it can be reached (helm pull {UPSTREAM_NAME} "
         f"--repo {UPSTREAM_REPOSITORY} --version {UPSTREAM_VERSION}) and pass --chart-archive FILE "

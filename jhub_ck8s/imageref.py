@@ -17,6 +17,7 @@ container runtime applies when it pulls), including its normalisation:
 
 from __future__ import annotations
 
+import enum
 import re
 from fnmatch import fnmatchcase
 from typing import NamedTuple
@@ -132,11 +133,16 @@ def split_registry_path(target: str) -> tuple[str, str]:
     return host, path
 
 
-# What the mapping decided (Relocation.status).
-MOVE = "move"  # to the destination
-IN_TARGET = "in-target"  # already in the target registry (or a registryMap destination)
-KEPT = "kept"  # a keepImages pattern leaves it where it is
-UNMAPPED = "unmapped"  # no target registry configured
+class Placement(enum.Enum):
+    """What the mapping decided for one reference (``Relocation.status``); the value is shown in JSON."""
+
+    MOVE = "move"  # to the destination
+    IN_TARGET = "in-target"  # already in the target registry (or a registryMap destination)
+    KEPT = "kept"  # a keepImages pattern leaves it where it is
+    UNMAPPED = "unmapped"  # no target registry configured
+
+
+MOVE, IN_TARGET, KEPT, UNMAPPED = Placement.MOVE, Placement.IN_TARGET, Placement.KEPT, Placement.UNMAPPED
 
 
 class Relocation(NamedTuple):
@@ -145,7 +151,7 @@ class Relocation(NamedTuple):
     source: ImageRef
     destination: ImageRef | None  # None: leave the reference as it is
     reason: str  # why it was moved or left, for people
-    status: str = MOVE  # MOVE, IN_TARGET, KEPT or UNMAPPED, for programs
+    status: Placement = Placement.MOVE  # the same, for programs
 
 
 class Relocator(NamedTuple):

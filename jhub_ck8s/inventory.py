@@ -41,7 +41,7 @@ from typing import Any
 
 from . import hubconfig
 from .errors import InputError
-from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, parse
+from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, Placement, parse
 from .podspec import containers, pod_spec
 from .settings import Settings, find_in_stream, merge
 from .stream import Document
@@ -49,8 +49,6 @@ from .stream import Document
 HOOK_ANNOTATION = "helm.sh/hook"
 NETWORK_TOOLS_KEY = "singleuser.networkTools.image"
 METADATA_BLOCK_KEY = "singleuser.cloudMetadata.blockWithIptables"
-
-# what the mapping decided, as shown in tables and JSON: the Relocator's own statuses
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,8 @@ class InventoryImage:
 
     source: ImageRef
     destination: ImageRef | None  # None: no target registry configured
-    status: str  # MOVE, IN_TARGET, KEPT or UNMAPPED
-    reason: str  # the mapping's reason, e.g. "moved to harbor.example.com/jupyterhub"
+    status: Placement  # what the mapping decided: MOVE, IN_TARGET, KEPT or UNMAPPED
+    reason: str  # the mapping's reason, for people: "moved to harbor.example.com/jupyterhub"
     usages: tuple[Usage, ...]
 
     @property
@@ -104,7 +102,7 @@ class InventoryImage:
         return {
             "source": self.source.normalized,
             "destination": self.destination.normalized if self.destination else None,
-            "status": self.status,
+            "status": self.status.value,
             "reason": self.reason,
             "pinned": self.source.pinned,
             "usages": [usage.to_json() for usage in self.usages],
@@ -194,7 +192,7 @@ def collect(documents: list[Document], settings: Settings) -> Inventory:
     relocator = settings.relocator()
     claims = DestinationClaims()
     found, problems = _references(documents)
-    images: dict[str, tuple[ImageRef, ImageRef | None, str, str, list[Usage]]] = {}
+    images: dict[str, tuple[ImageRef, ImageRef | None, Placement, str, list[Usage]]] = {}
     for text, usage in found:
         try:
             ref = parse(text)
@@ -247,6 +245,7 @@ __all__ = [
     "UNMAPPED",
     "Inventory",
     "InventoryImage",
+    "Placement",
     "Usage",
     "collect",
     "in_stream_settings",

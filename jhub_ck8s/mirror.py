@@ -41,7 +41,7 @@ from . import lock as locks
 from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
-from .skopeo import Access, Cancelled, Child, Failure, GivenCredentials, Manifest, Side, Skopeo, SkopeoError, bind
+from .skopeo import Access, Cancelled, Child, Failure, GivenCredentials, Manifest, Side, Skopeo, SkopeoError, Verb, bind
 
 SRC_CREDS_ENV = "JHUB_CK8S_SRC_CREDS"
 DEST_CREDS_ENV = "JHUB_CK8S_DEST_CREDS"
@@ -292,7 +292,7 @@ class Mirror:
             Failure.MISSING: f"{where} image {name} does not exist (manifest unknown)",
             Failure.UNREACHABLE: f"{where} registry {host} is unreachable after {exc.attempts} attempt(s): {exc.detail}",
             Failure.TIMEOUT: f"{where} registry {host} did not answer in time after {exc.attempts} attempt(s): "
-            f"{exc.detail}; raise {'--copy-timeout' if exc.verb == 'copy' else '--timeout'} if it is only slow",
+            f"{exc.detail}; raise {'--copy-timeout' if exc.verb is Verb.COPY else '--timeout'} if it is only slow",
             Failure.TLS: f"{where} registry {host}: TLS problem ({exc.detail}); for a plain-HTTP registry on loopback pass {tls}",
             Failure.TRANSIENT: f"{where} registry {host} kept failing after {exc.attempts} attempt(s): {exc.detail}",
         }

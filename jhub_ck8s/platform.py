@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 MINIMUM_REPLICAS_ANNOTATION = "elastisys.io/ignore-minimum-replicas"
 
@@ -66,8 +66,15 @@ def _pods(value: Any, count: int) -> int | None:
     return math.ceil(share * count) if share is not None else None
 
 
-def blocking_pdb(spec: Any, workloads: Iterable[tuple[str, int]]) -> tuple[str, str] | None:
-    """Why a PodDisruptionBudget blocks every eviction, as (field, reason), or None.
+class BlockedEviction(NamedTuple):
+    """Why a PodDisruptionBudget blocks every eviction."""
+
+    field: str  # the spec field at fault: "spec.maxUnavailable" or "spec.minAvailable"
+    reason: str  # for people: "minAvailable 2 >= replicas 2 of Deployment/hub: no pod may be evicted"
+
+
+def blocking_pdb(spec: Any, workloads: Iterable[tuple[str, int]]) -> BlockedEviction | None:
+    """Why a PodDisruptionBudget blocks every eviction, or None.
 
     ``workloads`` are the (Kind/name, replicas) of the workloads its selector selects. The
     Gatekeeper rule rejects ``maxUnavailable: 0``/``"0%"``, and ``minAvailable`` at least
@@ -76,15 +83,17 @@ def blocking_pdb(spec: Any, workloads: Iterable[tuple[str, int]]) -> tuple[str, 
     if not isinstance(spec, Mapping):
         return None
     if "maxUnavailable" in spec and _pods(spec["maxUnavailable"], 1) == 0:
-        return "spec.maxUnavailable", f"maxUnavailable {spec['maxUnavailable']} lets no pod be evicted"
+        return BlockedEviction("spec.maxUnavailable", f"maxUnavailable {spec['maxUnavailable']} lets no pod be evicted")
     if "minAvailable" not in spec:
         return None
     wanted = spec["minAvailable"]
     share = _percent(wanted)
     if share is not None and share >= 1:
-        return "spec.minAvailable", f"minAvailable {wanted} lets no pod be evicted"
+        return BlockedEviction("spec.minAvailable", f"minAvailable {wanted} lets no pod be evicted")
     for label, count in workloads:
         needed = _pods(wanted, count)
         if needed is not None and needed >= count:
-            return "spec.minAvailable", f"minAvailable {wanted} >= replicas {count} of {label}: no pod may be evicted"
+            return BlockedEviction(
+                "spec.minAvailable", f"minAvailable {wanted} >= replicas {count} of {label}: no pod may be evicted"
+            )
     return None

@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    from .report import Report, table
+    from .report import Report
 
     report_paths: list[str | None] = [*_report_paths_from_argv(argv), os.environ.get(REPORT_ENV)]
     report = Report()
@@ -306,7 +306,7 @@ def _run(argv: list[str]) -> int:
     except Exception as exc:  # a bug: keep it to one line and no partial stdout
         report = Report(fatal=internal_error_line(exc), exit_code=EXIT_INTERNAL)
     quiet = "-q" in argv or "--quiet" in argv
-    sys.stderr.write(table(report.to_json(), changes=not quiet))
+    sys.stderr.write(report.table(changes=not quiet))
     _write_reports(report, report_paths)
     if report.exit_code == 0 and not _write_stdout(output):
         return EXIT_INPUT  # the reader of stdout went away: the output is incomplete, quietly

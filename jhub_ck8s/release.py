@@ -4,27 +4,31 @@ Shared by ``deploy``, ``render``, ``images`` and ``check``: one place builds the
 command line for either Helm major, hands helm our post-renderer, and reads back the
 post-renderer's JSON report (Helm 4 throws a post-renderer's stderr away, so the report
 file is the only reliable channel on both majors).
+
+A library layer: ``run_chart`` takes a ``ChartRequest`` (built by the command layer from
+its flags and the plugin's environment) and returns an ``Outcome``; it prints nothing.
+What the user should hear (the hook image-puller switched off on Helm 3, the helm command,
+helm's captured messages, why nothing was rendered) is in the ``HelmCall`` and ``Outcome``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
+import shlex
 import shutil
-import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import chart as charts
-from .errors import EXIT_INPUT, UserError
-from .helm import Helm, atomic_flag, dry_run_flag, post_renderer_for
-from .report import REPORT_ENV
-from .settings import MODES
+from .errors import UserError
+from .helm import Helm, HelmVersion, atomic_flag, dry_run_flag, post_renderer_for
+from .report import REPORT_ENV, SavedReport
 
 WRAPPER_CHART_NAME = "jupyterhub-ck8s"
+# The helm flags that set single values (helm applies them after the -f files).
+SET_FLAGS = ("--set", "--set-string", "--set-file", "--set-json")
 
 
 def plugin_root() -> Path:
@@ -32,72 +36,180 @@ def plugin_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bool) -> None:
-    """The chart and values flags, named as helm names them."""
-    if release_required:
-        parser.add_argument("release", metavar="RELEASE", help="release name")
-    else:
-        parser.add_argument("release", metavar="RELEASE", nargs="?", default="jupyterhub", help="release name (default: jupyterhub)")
-    parser.add_argument("chart", metavar="CHART", nargs="?", help="chart folder (default: the wrapper chart shipped with the plugin)")
-    parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE", help="values file, repeatable (as helm)")
-    for flag in ("--set", "--set-string", "--set-file", "--set-json"):
-        parser.add_argument(flag, action="append", default=[], metavar="KEY=VAL", help=f"as helm {flag}, repeatable")
-    parser.add_argument("-n", "--namespace", help="namespace (as helm; inside helm, $HELM_NAMESPACE is used)")
-    parser.add_argument("--kube-context", help="kube context (as helm)")
-    parser.add_argument("--chart-archive", metavar="PATH", help=f"local jupyterhub-{charts.UPSTREAM_VERSION}.tgz or unpacked chart folder, for offline use (or ${charts.ARCHIVE_ENV})")
-    parser.add_argument("--version", dest="chart_version", metavar="VERSION", help="chart version, when CHART is a repository chart (as helm)")
-    parser.add_argument("--keep-hook-puller", action="store_true", help="Helm 3: keep the hook image-puller although hooks bypass post-renderers")
-    parser.add_argument("--registry", metavar="HOST/PROJECT", help="post-renderer setting: target registry (wins over ck8s.registry)")
-    parser.add_argument("--mode", choices=MODES, help="post-renderer setting: policy mode")
-    parser.add_argument("--config", metavar="FILE", help="post-renderer settings file")
-    parser.add_argument("--pin", metavar="LOCK", help="post-renderer setting: pin images to the digests in this lock file (from mirror)")
-    parser.add_argument("--report", metavar="FILE", help="also keep the post-renderer's JSON report here")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings, errors and the summary")
+# --- the request ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class PostRenderOptions:
+    """What the post-renderer is told for this run (flags win over ``ck8s:`` values and --config)."""
+
+    registry: str | None = None  # HOST/PROJECT
+    mode: str | None = None  # one of settings.MODES
+    config: str | None = None  # settings file
+    pin: str | None = None  # lock file: pin images to its digests
+    report: str | None = None  # also keep the JSON report here
+    keep_hook_puller: bool = False  # Helm 3: keep the hook image-puller although hooks bypass post-renderers
+
+    def args(self) -> tuple[str, ...]:
+        """The post-renderer's own flags (its report goes to the report file, so it is quiet)."""
+        forwarded = ["--quiet"]
+        if self.registry:
+            forwarded.append(f"--registry={self.registry}")
+        if self.mode:
+            forwarded.append(f"--mode={self.mode}")
+        if self.config:
+            forwarded.append(f"--config={os.path.abspath(self.config)}")
+        if self.pin:
+            forwarded.append(f"--pin={os.path.abspath(self.pin)}")
+        return tuple(forwarded)
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """``helm upgrade --install`` flags, named as helm names them."""
+
+    dry_run: bool = False
+    atomic: bool = False  # --atomic on Helm 3, --rollback-on-failure on Helm 4
+    wait: bool = False
+    timeout: str | None = None  # a Go duration, as helm --timeout
+    create_namespace: bool = False
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    """One release to render or install: the chart, the user's values, where, and how.
+
+    ``install`` None means ``helm template``; ``post_renderer`` None means helm's own output
+    (``images`` lists images as the chart wrote them; ``check --no-post-render``).
+    """
+
+    release: str
+    chart: str | None = None  # chart folder; None: the wrapper chart shipped with the plugin
+    values: tuple[str, ...] = ()  # -f files, in order
+    set_flags: tuple[tuple[str, str], ...] = ()  # (a flag of SET_FLAGS, "KEY=VAL"), passed on in this order
+    namespace: str | None = None
+    kube_context: str | None = None
+    chart_archive: str | None = None  # local upstream chart archive or folder, for offline use
+    chart_version: str | None = None  # --version, when CHART is a repository chart
+    post_renderer: PostRenderOptions | None = field(default_factory=PostRenderOptions)
+    install: InstallOptions | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [flag for flag, _ in self.set_flags if flag not in SET_FLAGS]
+        if unknown:
+            raise ValueError(f"not a helm set flag: {unknown[0]!r}")
+
+
+# --- what is run, and what came of it --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HelmCall:
+    """One planned helm run, as data: what to show the user before helm starts."""
+
+    args: tuple[str, ...]  # helm's arguments (the binary left out), post-renderer flags included
+    notes: tuple[str, ...] = ()  # what was changed on the user's behalf, one line each
+    post_rendered: bool = True
+
+    @property
+    def command_line(self) -> str:
+        """``helm upgrade --install jhub ...``, quoted for a shell."""
+        return "helm " + shlex.join(self.args)
+
+
+@dataclass(frozen=True)
 class Outcome:
+    """What one helm run left: helm's exit status and output, and the post-renderer's report."""
+
     returncode: int  # helm's
-    stdout: str  # helm's standard output when captured, else ""
-    report: dict[str, Any] | None  # the post-renderer's report, when it ran
+    stdout: str = ""  # helm's standard output when captured, else ""
+    report: SavedReport | None = None  # the post-renderer's report, when it ran
+    stderr: str = ""  # helm's standard error when captured, else ""
+    call: HelmCall = field(default_factory=lambda: HelmCall(()))
 
     @property
     def exit_code(self) -> int:
         """Ours: the post-renderer's code when it failed, else 1 for a helm failure."""
-        if self.report is not None and self.report.get("exitCode"):
-            return int(self.report["exitCode"])
+        if self.report is not None and self.report.exit_code:
+            return self.report.exit_code
         return 1 if self.returncode else 0
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.call.notes
 
-def _post_renderer_args(args: argparse.Namespace) -> list[str]:
-    forwarded = ["--quiet"]
-    if getattr(args, "registry", None):
-        forwarded.append(f"--registry={args.registry}")
-    if getattr(args, "mode", None):
-        forwarded.append(f"--mode={args.mode}")
-    if getattr(args, "config", None):
-        forwarded.append(f"--config={os.path.abspath(args.config)}")
-    if getattr(args, "pin", None):
-        forwarded.append(f"--pin={os.path.abspath(args.pin)}")
-    return forwarded
+    @property
+    def problem(self) -> str | None:
+        """One line when helm failed before the post-renderer ran (its report explains the rest)."""
+        if self.returncode != 0 and self.report is None and self.call.post_rendered:
+            return "helm failed before the post-renderer ran (see helm's message above)"
+        return None
 
 
-def print_report(report: dict[str, Any] | None, quiet: bool) -> None:
-    from .report import table
+def hook_puller_note(version: HelmVersion, key: str) -> str:
+    return (
+        f"Helm {version.text} does not post-render hooks, so {key}=false "
+        "(use --keep-hook-puller to keep it)"
+    )
 
-    if report is not None:
-        sys.stderr.write(table(report, changes=not quiet))
+
+def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is_wrapper: bool) -> tuple[list[str], list[str]]:
+    """(helm arguments without the post-renderer, notes for the user)."""
+    install = request.install
+    command = ["upgrade", "--install"] if install is not None else ["template"]
+    command += [request.release, str(chart_path)]
+    notes = []
+    for values_file in request.values:
+        command += ["-f", values_file]
+    for flag, value in request.set_flags:
+        command += [flag, value]
+    post = request.post_renderer
+    if post is not None and version.major < 4 and not post.keep_hook_puller:
+        # Helm 3 never shows hooks to a post-renderer: the hook image-puller would keep
+        # upstream images and unhardened pods, so it is switched off (the continuous
+        # puller, which is post-rendered, still pre-pulls user images).
+        key = "jupyterhub.prePuller.hook.enabled" if is_wrapper else "prePuller.hook.enabled"
+        command += ["--set", f"{key}=false"]
+        notes.append(hook_puller_note(version, key))
+    if request.chart_version:
+        command += ["--version", request.chart_version]
+    if request.namespace:
+        command += ["--namespace", request.namespace]
+    if request.kube_context:
+        command += ["--kube-context", request.kube_context]
+    if install is not None:
+        if install.dry_run:
+            command.append(dry_run_flag(version))
+        if install.atomic:
+            command.append(atomic_flag(version))
+        if install.wait:
+            command.append("--wait")
+        if install.timeout:
+            command += ["--timeout", install.timeout]
+        if install.create_namespace:
+            command.append("--create-namespace")
+    return command, notes
 
 
 def run_chart(
-    args: argparse.Namespace, *, install: bool = False, post_render: bool = True, capture: bool = False
+    request: ChartRequest,
+    helm: Helm | None = None,
+    *,
+    capture: bool = False,
+    on_start: Callable[[HelmCall], None] | None = None,
 ) -> Outcome:
-    """``helm template`` (or ``upgrade --install``) with the user's chart arguments."""
-    helm = Helm.from_environment()
+    """``helm template`` (or ``upgrade --install``) as ``request`` says; helm's result as data.
+
+    ``capture`` keeps helm's standard output and error in the outcome (else they go where
+    ours go). ``on_start`` hears of the call just before helm starts, so a command can show
+    it while a long ``--wait`` runs. UserError when the chart cannot be prepared.
+    """
+    helm = helm or Helm.from_environment()
     version = helm.version()
     root = plugin_root()
-    chart_dir = Path(args.chart) if args.chart else root / charts.WRAPPER_DIR
-    archive = args.chart_archive or os.environ.get(charts.ARCHIVE_ENV)
+    chart_dir = Path(request.chart) if request.chart else root / charts.WRAPPER_DIR
+    archive = request.chart_archive
+    post = request.post_renderer
     with tempfile.TemporaryDirectory(prefix="ck8s-jupyter-") as tmp:
         workdir = Path(tmp)
         is_wrapper = charts.chart_name(chart_dir) == WRAPPER_CHART_NAME
@@ -107,67 +219,36 @@ def run_chart(
                 raise UserError(charts.missing_dependency_message())
             archive = str(pulled)
         chart_path = charts.prepare(chart_dir, Path(archive) if archive else None, workdir)
-        command = ["upgrade", "--install", args.release, str(chart_path)] if install else ["template", args.release, str(chart_path)]
-        for values_file in args.values:
-            command += ["-f", values_file]
-        for flag in ("set", "set_string", "set_file", "set_json"):
-            for value in getattr(args, flag):
-                command += ["--" + flag.replace("_", "-"), value]
-        if post_render and version.major < 4 and not args.keep_hook_puller:
-            # Helm 3 never shows hooks to a post-renderer: the hook image-puller would keep
-            # upstream images and unhardened pods, so it is switched off (the continuous
-            # puller, which is post-rendered, still pre-pulls user images).
-            key = "jupyterhub.prePuller.hook.enabled" if is_wrapper else "prePuller.hook.enabled"
-            command += ["--set", f"{key}=false"]
-            sys.stderr.write(
-                f"ck8s-jupyter: Helm {version.text} does not post-render hooks, so {key}=false "
-                "(use --keep-hook-puller to keep it)\n"
-            )
-        if getattr(args, "chart_version", None):
-            command += ["--version", args.chart_version]
-        # Inside `helm ck8s-jupyter`, helm keeps -n and --kube-context for itself and hands
-        # them over as $HELM_NAMESPACE / $HELM_KUBECONTEXT: pass them on explicitly.
-        namespace = args.namespace or os.environ.get("HELM_NAMESPACE")
-        kube_context = args.kube_context or os.environ.get("HELM_KUBECONTEXT")
-        if namespace:
-            command += ["--namespace", namespace]
-        if kube_context:
-            command += ["--kube-context", kube_context]
-        if install:
-            if args.dry_run:
-                command.append(dry_run_flag(version))
-            if args.atomic:
-                command.append(atomic_flag(version))
-            if args.wait:
-                command.append("--wait")
-            if args.timeout:
-                command += ["--timeout", args.timeout]
-            if args.create_namespace:
-                command.append("--create-namespace")
+        command, notes = _helm_args(request, chart_path, version, is_wrapper)
         report_file = workdir / "report.json"
         extra_env: dict[str, str] = {}
-        if post_render:
-            renderer = post_renderer_for(helm, version, root / "bin" / "jhub-ck8s", workdir, _post_renderer_args(args))
+        if post is not None:
+            renderer = post_renderer_for(helm, version, root / "bin" / "jhub-ck8s", workdir, post.args())
             command += list(renderer.args)
             extra_env = {**renderer.env, REPORT_ENV: str(report_file)}
-        if install:
-            import shlex
-
-            sys.stderr.write("ck8s-jupyter: running helm " + " ".join(shlex.quote(c) for c in command) + "\n")
+        call = HelmCall(tuple(command), tuple(notes), post_rendered=post is not None)
+        if on_start is not None:
+            on_start(call)
         result = helm.run(command, extra_env=extra_env, capture=capture)
-        if capture and result.returncode != 0:
-            sys.stderr.write(result.stderr or "")
-        report = None
-        if report_file.exists():
-            try:
-                report = json.loads(report_file.read_text(encoding="utf-8"))
-            except ValueError:
-                report = None
-            if getattr(args, "report", None):
-                shutil.copyfile(report_file, args.report)
-    if result.returncode != 0 and report is None and post_render:
-        sys.stderr.write("ck8s-jupyter: helm failed before the post-renderer ran (see helm's message above)\n")
-    return Outcome(result.returncode, result.stdout or "" if capture else "", report)
+        report = SavedReport.read(report_file) if post is not None else None
+        if post is not None and post.report and report_file.exists():
+            shutil.copyfile(report_file, post.report)
+    return Outcome(
+        result.returncode,
+        (result.stdout or "") if capture else "",
+        report,
+        (result.stderr or "") if capture else "",
+        call,
+    )
 
 
-__all__ = ["EXIT_INPUT", "Outcome", "add_chart_arguments", "plugin_root", "print_report", "run_chart"]
+__all__ = [
+    "SET_FLAGS",
+    "ChartRequest",
+    "HelmCall",
+    "InstallOptions",
+    "Outcome",
+    "PostRenderOptions",
+    "plugin_root",
+    "run_chart",
+]

@@ -7,9 +7,13 @@ holds tokens, and nothing of it may reach stderr, a report file or an error mess
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    import os
+
     from .podspec import ContainerRef
     from .stream import Document
 
@@ -71,7 +75,7 @@ class Finding:
 
     def line(self) -> str:
         """The one-line form used for errors and warnings."""
-        return finding_line(self.to_json())
+        return ReportedFinding.from_json(self.to_json()).line()
 
     def to_json(self) -> dict[str, Any]:
         doc = self.document
@@ -108,7 +112,7 @@ class Report:
         return sum(1 for f in self.findings if f.severity == severity)
 
     def summary(self) -> str:
-        return summary_line(self.to_json())
+        return SavedReport.from_json(self.to_json()).summary_line()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,66 +131,140 @@ class Report:
             json.dump(self.to_json(), handle, indent=2, sort_keys=False)
             handle.write("\n")
 
-    def table(self) -> str:
-        return table(self.to_json())
+    def table(self, *, changes: bool = True) -> str:
+        return SavedReport.from_json(self.to_json()).table(changes=changes)
 
 
-# --- text forms, from the JSON form so the plugin prints a post-renderer's report the same way
+# --- the JSON form read back, and the text forms made from it -------------------------------
+#
+# ``helm ck8s-jupyter`` reads the report file its child post-renderer wrote (Helm 4 throws a
+# post-renderer's stderr away): the file is parsed here, in one place, into typed records,
+# and the post-renderer prints its own report through the same records, so both look alike.
 
 
-def location(finding: dict[str, Any]) -> str:
-    """``document 12 (jupyterhub/templates/hub/deployment.yaml) Deployment/hub, container hub``."""
-    parts = []
-    if finding.get("document") is not None:
-        number = finding["document"]
-        text = f"document {number}" if number else "new document"
-        if finding.get("item") is not None:
-            text += f" item {finding['item'] + 1}"
-        if finding.get("source"):
-            text += f" ({finding['source']})"
-        parts.append(text)
-        parts.append(f"{finding.get('kind')}/{finding.get('name')}")
-    text = " ".join(parts)
-    if finding.get("where"):
-        text = f"{text}, {finding['where']}" if text else finding["where"]
-    return text
+class ReportFormatError(ValueError):
+    """A report file that is not a report of this version (cut short, or not ours)."""
 
 
-def finding_line(finding: dict[str, Any]) -> str:
-    text = f"{finding['severity']}: {location(finding)}: {finding['message']}"
-    if finding.get("fix"):
-        text += f"; fix: {finding['fix']}"
-    return text
+def _field(data: Mapping[str, Any], key: str, kind: type, default: Any = None) -> Any:
+    value = data.get(key, default)
+    if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
+        raise ReportFormatError(f"report: {key!r} is {type(value).__name__}")
+    return value
 
 
-def summary_line(report: dict[str, Any]) -> str:
-    counts = report.get("summary", {})
-    parts = ", ".join(
-        f"{counts.get(s, 0)} {s}{'' if counts.get(s, 0) == 1 else 's'}" for s in (CHANGE, WARNING, ERROR)
-    )
-    return f"jhub-ck8s: {parts} (mode {report.get('mode', 'enforce')})"
+class ReportedFinding(NamedTuple):
+    """One finding as the JSON report holds it (``Finding.to_json``)."""
+
+    transform: str
+    severity: str
+    message: str
+    rule: str | None = None
+    document: int | None = None  # 1-based; 0 for a document the run added
+    item: int | None = None  # 0-based item of a List
+    source: str | None = None  # the chart template
+    kind: str | None = None
+    name: str | None = None
+    where: str | None = None
+    container: str | None = None
+    fix: str | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> ReportedFinding:
+        if not isinstance(data, Mapping):
+            raise ReportFormatError("report: a finding is not a mapping")
+        texts = {key: _field(data, key, str) for key in ("rule", "source", "kind", "name", "where", "container", "fix")}
+        required = {key: _field(data, key, str) for key in ("transform", "severity", "message")}
+        if None in required.values():
+            raise ReportFormatError("report: a finding without transform, severity or message")
+        return cls(**required, **texts, document=_field(data, "document", int), item=_field(data, "item", int))
+
+    @property
+    def location(self) -> str:
+        """``document 12 (jupyterhub/templates/hub/deployment.yaml) Deployment/hub, container hub``."""
+        parts = []
+        if self.document is not None:
+            text = f"document {self.document}" if self.document else "new document"
+            if self.item is not None:
+                text += f" item {self.item + 1}"
+            if self.source:
+                text += f" ({self.source})"
+            parts.append(text)
+            parts.append(f"{self.kind}/{self.name}")
+        text = " ".join(parts)
+        if self.where:
+            text = f"{text}, {self.where}" if text else self.where
+        return text
+
+    def line(self) -> str:
+        text = f"{self.severity}: {self.location}: {self.message}"
+        if self.fix:
+            text += f"; fix: {self.fix}"
+        return text
 
 
-def table(report: dict[str, Any], *, changes: bool = True) -> str:
-    """Changes as an aligned table, then warnings and errors one per line, then a summary."""
-    if report.get("fatal"):
-        # The run stopped: its partial findings and a "0 errors" summary would only mislead.
-        return report["fatal"] + "\n"
-    findings = report.get("findings", [])
-    rows = [f for f in findings if f["severity"] in (CHANGE, INFO)] if changes else []
-    lines: list[str] = []
-    if rows:
-        header = ("DOC", "OBJECT", "WHERE", "TRANSFORM")
-        cells = []
-        for f in rows:
-            doc = "-" if f.get("document") is None else str(f["document"] or "new")
-            if f.get("item") is not None:
-                doc += f" item {f['item'] + 1}"
-            label = f"{f['kind']}/{f['name']}" if f.get("kind") else "-"
-            cells.append((doc, label, f.get("where") or "-", f["transform"], f["message"]))
-        widths = [max(len(r[i]) for r in [header, *cells]) for i in range(4)]
-        for row in [(*header, "WHAT"), *cells]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
-    lines += [finding_line(f) for f in findings if f["severity"] in (WARNING, ERROR)]
-    lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+class SavedReport(NamedTuple):
+    """A post-renderer's report as read from its JSON form (``Report.to_json``)."""
+
+    mode: str = "enforce"
+    exit_code: int = 0
+    fatal: str | None = None  # the one-line reason when the run stopped
+    counts: Mapping[str, int] = MappingProxyType({})  # severity -> number of findings
+    findings: tuple[ReportedFinding, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: object) -> SavedReport:
+        """ReportFormatError when ``data`` does not have the shape of a report."""
+        if not isinstance(data, Mapping):
+            raise ReportFormatError("report: not a mapping")
+        counts = _field(data, "summary", Mapping, {})
+        if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in counts.items()):
+            raise ReportFormatError("report: summary is not a count per severity")
+        findings = _field(data, "findings", list, [])
+        return cls(
+            mode=_field(data, "mode", str) or "enforce",
+            exit_code=_field(data, "exitCode", int) or 0,
+            fatal=_field(data, "fatal", str) or None,
+            counts=dict(counts),
+            findings=tuple(ReportedFinding.from_json(finding) for finding in findings),
+        )
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> SavedReport | None:
+        """The report in ``path``; None when there is none or it is not a whole report."""
+        import json
+
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return cls.from_json(json.load(handle))
+        except (OSError, ValueError):  # missing, cut short (not JSON), or not a report
+            return None
+
+    def summary_line(self) -> str:
+        parts = ", ".join(
+            f"{self.counts.get(s, 0)} {s}{'' if self.counts.get(s, 0) == 1 else 's'}" for s in (CHANGE, WARNING, ERROR)
+        )
+        return f"jhub-ck8s: {parts} (mode {self.mode})"
+
+    def table(self, *, changes: bool = True) -> str:
+        """Changes as an aligned table, then warnings and errors one per line, then a summary."""
+        if self.fatal:
+            # The run stopped: its partial findings and a "0 errors" summary would only mislead.
+            return self.fatal + "\n"
+        rows = [f for f in self.findings if f.severity in (CHANGE, INFO)] if changes else []
+        lines: list[str] = []
+        if rows:
+            header = ("DOC", "OBJECT", "WHERE", "TRANSFORM")
+            cells = []
+            for f in rows:
+                doc = "-" if f.document is None else str(f.document or "new")
+                if f.item is not None:
+                    doc += f" item {f.item + 1}"
+                label = f"{f.kind}/{f.name}" if f.kind else "-"
+                cells.append((doc, label, f.where or "-", f.transform, f.message))
+            widths = [max(len(r[i]) for r in [header, *cells]) for i in range(4)]
+            for row in [(*header, "WHAT"), *cells]:
+                lines.append("  ".join(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        lines += [f.line() for f in self.findings if f.severity in (WARNING, ERROR)]
+        lines.append(self.summary_line())
+        return "\n".join(lines) + "\n"

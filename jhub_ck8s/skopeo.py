@@ -59,6 +59,13 @@ class Side(enum.Enum):
     DESTINATION = "destination"
 
 
+class Verb(enum.Enum):
+    """The skopeo subcommands this project runs."""
+
+    INSPECT = "inspect"
+    COPY = "copy"
+
+
 class Failure(enum.Enum):
     """What went wrong, as far as skopeo's message tells."""
 
@@ -263,7 +270,8 @@ Arg = str | Hidden
 class Command:
     """One skopeo invocation; ``display`` masks its secrets."""
 
-    args: tuple[Arg, ...]
+    verb: Verb
+    args: tuple[Arg, ...]  # the binary, the verb's name, then its flags and references
 
     def argv(self) -> list[str]:
         return [part for a in self.args for part in (a.actual if isinstance(a, Hidden) else (a,))]
@@ -276,10 +284,6 @@ class Command:
 
     def descriptors(self) -> tuple[int, ...]:
         return tuple(a.descriptor for a in self.args if isinstance(a, Hidden) and a.descriptor is not None)
-
-    @property
-    def verb(self) -> str:
-        return next((a for a in self.args[1:] if isinstance(a, str)), "")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -369,7 +373,7 @@ class SkopeoError(Exception):
     kind: Failure
     detail: str
     side: Side | None = None  # for a copy: the side skopeo named; None when it did not say
-    verb: str = ""  # "inspect" or "copy"
+    verb: Verb | None = None  # the call that failed
     attempts: int = 1
 
     def __str__(self) -> str:
@@ -500,13 +504,15 @@ class Skopeo:
 
     def inspect_command(self, ref: ImageRef, access: Access) -> Command:
         return Command(
-            (self.binary, "inspect", "--raw", *self._access_args(access, "", ref.registry), transport(ref, by_digest=True))
+            Verb.INSPECT,
+            (self.binary, Verb.INSPECT.value, "--raw", *self._access_args(access, "", ref.registry), transport(ref, by_digest=True))
         )
 
     def copy_command(self, source: ImageRef, destination: ImageRef, src: Access, dest: Access) -> Command:
         return Command(
+            Verb.COPY,
             (
-                self.binary, "copy", "--all", "--preserve-digests", "--quiet",
+                self.binary, Verb.COPY.value, "--all", "--preserve-digests", "--quiet",
                 *self._access_args(src, "src-", source.registry), *self._access_args(dest, "dest-", destination.registry),
                 transport(source, by_digest=True), transport(destination, by_digest=False),
             )
@@ -554,7 +560,7 @@ class Skopeo:
             result = self._runner(command.argv(), timeout=timeout, pass_fds=command.descriptors())
         except subprocess.TimeoutExpired:
             raise SkopeoError(
-                Failure.TIMEOUT, f"no answer within {timeout:g}s (skopeo {command.verb} was stopped)", verb=command.verb
+                Failure.TIMEOUT, f"no answer within {timeout:g}s (skopeo {command.verb.value} was stopped)", verb=command.verb
             ) from None
         except OSError as exc:
             raise UserError(f"cannot run {self.binary}: {exc.strerror}") from None
@@ -597,6 +603,7 @@ __all__ = [
     "Side",
     "Skopeo",
     "SkopeoError",
+    "Verb",
     "bind",
     "classify",
     "normalize_host",

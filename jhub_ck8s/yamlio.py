@@ -30,6 +30,7 @@ After (``dump``)::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from typing import Any
@@ -374,10 +375,8 @@ class _BlockWriter:
     def _items(self, mapping: dict[Any, Any]) -> list[tuple[Any, Any]]:
         items = list(mapping.items())
         if self.sort_keys:
-            try:
+            with contextlib.suppress(TypeError):  # keys that do not compare keep their order, as in PyYAML
                 items.sort()
-            except TypeError:
-                pass  # keys that do not compare keep their order, as in PyYAML
         return items
 
     def mapping(self, mapping: dict[Any, Any], indent: int, first_prefix: str | None = None) -> None:
@@ -457,7 +456,7 @@ def _block_plain_allowed(value: str) -> bool:
     followed_by_space = len(value) == 1 or value[1] == " "
     if first in _LEADING_INDICATORS or (first in "?:-" and followed_by_space):
         return False
-    return not (": " in value[1:] or value.endswith(":") and len(value) > 1 or " #" in value)
+    return not (": " in value[1:] or (value.endswith(":") and len(value) > 1) or " #" in value)
 
 
 def _float_text(value: float) -> str:

@@ -17,7 +17,8 @@ from conftest import FIXTURES, REPO, Z2JH, Z2JH_MISSING, kubeconform_command
 from jhub_ck8s import cli
 from jhub_ck8s.check import pod_rebuild as userpods
 from jhub_ck8s.pipeline import run as post_render
-from jhub_ck8s.release import Outcome
+from jhub_ck8s.release import ChartRequest, Outcome
+from jhub_ck8s.report import SavedReport
 from jhub_ck8s.settings import read_layer
 from jhub_ck8s.stream import parse
 
@@ -208,7 +209,7 @@ def test_missing_kubespawner_is_a_warning(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, guide_post: Path
 ) -> None:
     def missing(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("jupyterhub-kubespawner is not installed: run make setup")
+        raise userpods.KubeSpawnerMissing()
 
     monkeypatch.setattr(userpods, "build_user_pods", missing)
     code, out, _ = check(capsys, str(guide_post))
@@ -241,9 +242,10 @@ def test_check_with_chart_arguments_audits_the_render(
 
     calls = []
 
-    def fake_run_chart(args: object, *, install: bool = False, post_render: bool = True, capture: bool = False) -> Outcome:
-        calls.append((args.release, args.values, args.registry, post_render, capture))
-        return Outcome(0, guide_post.read_text(), {"exitCode": 0, "findings": []})
+    def fake_run_chart(request: ChartRequest, helm: object = None, *, capture: bool = False, on_start: object = None) -> Outcome:
+        post = request.post_renderer
+        calls.append((request.release, list(request.values), post.registry if post else None, post is not None, capture))
+        return Outcome(0, guide_post.read_text(), SavedReport(exit_code=0))
 
     monkeypatch.setattr(release, "run_chart", fake_run_chart)
     code, out, _ = check(capsys, "jhub", "-f", "values.yaml", "--registry", REGISTRY)
@@ -251,7 +253,7 @@ def test_check_with_chart_arguments_audits_the_render(
     assert calls == [("jhub", ["values.yaml"], REGISTRY, True, True)]
     assert out.splitlines()[-1].startswith("admissible: 0 errors, 0 warnings")
 
-    monkeypatch.setattr(release, "run_chart", lambda *a, **k: Outcome(1, "", {"exitCode": 1, "findings": []}))
+    monkeypatch.setattr(release, "run_chart", lambda *a, **k: Outcome(1, "", SavedReport(exit_code=1)))
     assert check(capsys, "jhub", "-f", "values.yaml")[0] == 1
 
 

@@ -24,9 +24,14 @@ from typing import Any
 
 from ..hubconfig import lookup, profile_parts
 
-__all__ = ["UserPod", "build_user_pods", "chart_names", "spawner_config"]
+__all__ = ["KubeSpawnerMissing", "UserPod", "build_user_pods", "chart_names", "spawner_config"]
 
-_MISSING_KUBESPAWNER = "jupyterhub-kubespawner is not installed: run make setup"
+
+class KubeSpawnerMissing(RuntimeError):
+    """The jupyterhub-kubespawner library cannot be imported, so no pod can be rebuilt."""
+
+    def __init__(self) -> None:
+        super().__init__("jupyterhub-kubespawner is not installed: run make setup")
 
 #: Port of the chart's ``hub`` Service (fixed in z2jh 4.x).
 _HUB_SERVICE_PORT = 8081
@@ -462,7 +467,7 @@ def build_user_pods(hub_values: dict[str, Any], username: str = "alice") -> list
         try:
             import kubespawner
         except ImportError as exc:
-            raise RuntimeError(_MISSING_KUBESPAWNER) from exc
+            raise KubeSpawnerMissing() from exc
     import asyncio
     import concurrent.futures
 

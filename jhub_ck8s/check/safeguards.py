@@ -194,9 +194,8 @@ def disruption_budget(target: Target, ctx: Context) -> Iterator[Finding]:
     selected = [(w.label, w.replicas) for w in ctx.workloads if w.replicas is not None and selects(selector, w.labels)]
     blocking = blocking_pdb(spec, selected)
     if blocking is not None:
-        field_path, reason = blocking
         yield Finding(
-            "safeguard-pdb", ERROR, reason, field_path,
+            "safeguard-pdb", ERROR, blocking.reason, blocking.field,
             "remove this PodDisruptionBudget (the jhub-ck8s post-renderer does), or let at least one pod be evicted",
         )
 

@@ -72,11 +72,11 @@ def spawned_pods(hub_values: dict[str, Any]) -> list[SpawnedPod]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             built = pod_rebuild.build_user_pods(hub_values)
+    except pod_rebuild.KubeSpawnerMissing:
+        raise SpawnUnavailable(
+            "jupyterhub-kubespawner is not installed (run make setup): spawned user pods were not audited"
+        ) from None
     except RuntimeError as exc:
-        if "not installed" in str(exc):
-            raise SpawnUnavailable(
-                "jupyterhub-kubespawner is not installed (run make setup): spawned user pods were not audited"
-            ) from None
         raise SpawnUnavailable(
             f"kubespawner could not build the user pods ({type(exc).__name__}): spawned user pods were not audited"
         ) from None

@@ -14,6 +14,7 @@ import os
 import sys
 
 from ..errors import EXIT_INPUT, UserError
+from .chart_flags import add_chart_arguments, chart_request, say, show_outcome, show_start
 
 EPILOG = """\
 examples:
@@ -42,7 +43,6 @@ _RENDER_ONLY = {
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from ..check.output import FORMATS
-    from ..release import add_chart_arguments
 
     parser = subparsers.add_parser(
         "check", help="prove a release (and the user pods it spawns) would be admitted",
@@ -79,15 +79,16 @@ def _read(path: str) -> str:
 
 def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
     """The stream to audit, or (None, exit code) when rendering failed."""
-    from ..release import print_report, run_chart
+    from .. import release
 
-    outcome = run_chart(args, post_render=not args.no_post_render, capture=True)
+    outcome = release.run_chart(chart_request(args, post_render=not args.no_post_render), capture=True)
     if outcome.exit_code != 0 or outcome.returncode != 0:
-        print_report(outcome.report, args.quiet)
-        sys.stderr.write("ck8s-jupyter: rendering failed, nothing was audited (see the messages above)\n")
+        show_outcome(outcome, quiet=args.quiet, notes=True)
+        say("rendering failed, nothing was audited (see the messages above)")
         return None, outcome.exit_code or 1
-    if not args.quiet:
-        print_report(outcome.report, True)
+    show_start(outcome.call, command=False)
+    if not args.quiet:  # the post-renderer's warnings, errors and summary, not its list of changes
+        show_outcome(outcome, quiet=True)
     return outcome.stdout, 0
 
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import inventory
 from ..errors import EXIT_POLICY, UserError
-from ..release import add_chart_arguments, run_chart
 from ..settings import load_file, read_layer
+from .chart_flags import add_chart_arguments, chart_request, set_flags, show_outcome
 
 if TYPE_CHECKING:
     from ..lock import ImageLock
@@ -97,7 +97,7 @@ def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequ
     from ..skopeo import GivenCredentials
 
     stdin_users = [flag for flag, values in (("--src-creds", args.src_creds), ("--dest-creds", args.dest_creds)) for v in values or () if v == "-"]
-    if getattr(args, "from_file", None) == "-":
+    if args.from_file == "-":
         stdin_users.append("--from")
     if len(stdin_users) > 1:
         raise UserError(f"{' and '.join(stdin_users)} both read stdin; give one of them another way")
@@ -140,13 +140,18 @@ def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
     from ..wellformed import parse
 
     if args.from_file:
-        rendering = [flag for flag, given in (("CHART", args.chart), ("-f", args.values), ("--set", args.set), ("--set-string", args.set_string), ("--set-file", args.set_file), ("--set-json", args.set_json)) if given]
-        if rendering:
-            raise UserError(f"--from reads a rendered stream; it cannot be combined with {', '.join(rendering)}")
+        given = [flag for flag, value in (("CHART", args.chart), ("-f", args.values)) if value]
+        given += dict.fromkeys(flag for flag, _ in set_flags(args))
+        if given:
+            raise UserError(f"--from reads a rendered stream; it cannot be combined with {', '.join(given)}")
         text = _read_stream(args.from_file)
     else:
-        outcome = run_chart(args, capture=True, post_render=False)
+        from .. import release
+
+        # no post-renderer: the images as the chart wrote them
+        outcome = release.run_chart(chart_request(args, post_render=False), capture=True)
         if outcome.returncode != 0:
+            show_outcome(outcome, quiet=args.quiet)
             raise HelmFailed("helm template failed (see helm's message above)")
         text = outcome.stdout
     documents = parse(text)

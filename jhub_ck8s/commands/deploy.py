@@ -1,0 +1,53 @@
+"""``helm ck8s-jupyter deploy`` and ``render``: the release through the wrapper chart and the post-renderer.
+
+``deploy`` runs ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
+go to stdout, for GitOps or review); both hand helm our post-renderer and print its report
+once helm is done (Helm 4 throws a post-renderer's stderr away; the report file is read
+back on both majors). Exit code: the post-renderer's when it failed, else 1 when helm
+failed, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .chart_flags import add_chart_arguments, add_install_arguments, chart_request, show_outcome, show_start
+
+DEPLOY_EPILOG = "example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait"
+RENDER_EPILOG = "example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml"
+
+
+def register(subparsers: Any) -> None:
+    deploy = subparsers.add_parser(
+        "deploy", help="install or upgrade the release", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=DEPLOY_EPILOG,
+    )
+    add_chart_arguments(deploy, release_required=True)
+    add_install_arguments(deploy)
+    deploy.set_defaults(handler=run_deploy)
+
+    render = subparsers.add_parser(
+        "render", help="helm template through the post-renderer, to stdout",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=RENDER_EPILOG,
+    )
+    add_chart_arguments(render, release_required=False)
+    render.set_defaults(handler=run_render)
+
+
+def _run(args: argparse.Namespace, *, install: bool) -> int:
+    from .. import release
+
+    request = chart_request(args, install=install)
+    # helm's own output goes straight to the terminal: say first what it is going to do
+    outcome = release.run_chart(request, on_start=lambda call: show_start(call, command=install))
+    show_outcome(outcome, quiet=args.quiet)
+    return outcome.exit_code
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    return _run(args, install=True)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    return _run(args, install=False)
