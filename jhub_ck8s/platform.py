@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 MINIMUM_REPLICAS_ANNOTATION = "elastisys.io/ignore-minimum-replicas"
 
@@ -54,6 +56,8 @@ def replicas(obj: Mapping[str, Any]) -> int | None:
 
 def _percent(value: Any) -> Fraction | None:
     if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
+        from fractions import Fraction  # imports decimal: only for a percentage
+
         return Fraction(int(value[:-1]), 100)
     return None
 

@@ -335,9 +335,10 @@ def dump(obj: Any, *, sort_keys: bool = False) -> str:
     )
 
 
-# Text a one-line scalar may hold for the direct writer: printable characters that
-# libyaml writes as they are (no line breaks, tabs, controls, BOM or astral planes).
-_ONE_LINE = re.compile(r"[\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*\Z")
+# Text a one-line scalar may hold for the direct writer: printable ASCII, which libyaml
+# writes as it is. (Other text goes to PyYAML; a character class spanning Unicode would
+# cost more to compile at start-up than all the strings of a release take to check.)
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*\Z")
 _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 # libyaml writes a simple key of at most this many characters; longer ones as "? key"
 _SIMPLE_KEY_LIMIT = 128
@@ -441,7 +442,7 @@ class _BlockWriter:
 
 def _string_text(value: str) -> str:
     """One string as libyaml writes it in block context: plain if allowed, else single-quoted."""
-    if not _ONE_LINE.match(value) or "\x85" in value:
+    if not value.isascii() or not _PRINTABLE_ASCII.match(value):
         raise _NotPlain
     if value and plain_is_safe(value) and _block_plain_allowed(value):
         return value

@@ -64,7 +64,7 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         selected = pods.matching(selector)
         workloads = [(doc.label, n) for doc in selected if (n := replicas(doc.obj)) is not None]
         blocking = blocking_pdb(spec, workloads)
-        reason = blocking[1] if blocking else None
+        reason = blocking.reason if blocking else None
         if reason is not None:
             pdb.removed = True
             value = _CHART_VALUES.get(pdb.name)
