@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from .errors import InputError, shape_of
 from .stream import Document
+from .yamlio import MAX_DEPTH, TooDeep
 from .yamlio import dump as dump_yaml
 from .yamlio import load as load_yaml
 
@@ -98,8 +99,6 @@ _FIX = "render the upstream jupyterhub chart's Secret/hub unchanged (Helm writes
 
 def find(documents: list[Document]) -> HubConfig | None:
     """Decode the hub Secret of the stream; None if the stream has none."""
-    from .wellformed import MAX_DEPTH, too_deep
-
     doc = secret_document(documents)
     if doc is None:
         return None
@@ -116,14 +115,14 @@ def find(documents: list[Document]) -> HubConfig | None:
         ) from None
     try:
         values = load_yaml(text)
+    except TooDeep:
+        raise InputError(f"{where}: the decoded hub config nests deeper than {MAX_DEPTH} levels; {_FIX}") from None
     except Exception:  # any YAML error; its text could quote the Secret, so it is not shown
         raise InputError(f"{where}: the decoded hub config is not valid YAML; {_FIX}") from None
     if values is None:
         values = {}
     if not isinstance(values, dict):
         raise InputError(f"{where}: the decoded hub config is {shape_of(values)}, not a mapping; {_FIX}")
-    if too_deep(values):
-        raise InputError(f"{where}: the decoded hub config nests deeper than {MAX_DEPTH} levels; {_FIX}")
     return HubConfig(doc, field_name, values)
 
 
@@ -159,6 +158,19 @@ def store(hub: HubConfig) -> bool:
     return True
 
 
+def _sha256(data: bytes) -> str:
+    """The hex sha256, from Python's own implementation when it has one: hashlib loads
+    OpenSSL, which costs more at start-up than the post-renderer's whole run of work."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found, no-redef]  # CPython >= 3.12
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment]
+    return sha256(data).hexdigest()
+
+
 def refresh_checksums(secret: Document, documents: list[Document]) -> list[Document]:
     """Point the hub Deployment's ``checksum/secret`` at the Secret as written; return those updated.
 
@@ -167,9 +179,7 @@ def refresh_checksums(secret: Document, documents: list[Document]) -> list[Docum
     """
     if secret.raw is not None:
         return []
-    import hashlib  # loads OpenSSL: only when the Secret really changed
-
-    digest = hashlib.sha256(secret.text().encode("utf-8")).hexdigest()
+    digest = _sha256(secret.text().encode("utf-8"))
     updated = []
     for doc in documents:
         annotations = next(_checksum_targets([doc], secret), None)

@@ -3,8 +3,8 @@
 Guarantees: ``parse`` accepts exactly the grammar of ``k8s.io/apimachinery``'s
 ``resource.Quantity`` (sign, digits with optional fraction, then one binary-SI suffix
 ``Ki..Ei``, decimal-SI suffix ``n u m k M G T P E`` or exponent ``e3``/``E-2``) and
-returns the value as a ``Fraction`` in base units (cores, bytes), so quantities compare
-exactly: ``parse("1Gi") > parse("1G")``, ``parse("500m") == parse("0.5")``. YAML
+returns the value as an exact ``Quantity`` in base units (cores, bytes), so quantities
+compare exactly (with each other, ints and Fractions): ``parse("1Gi") > parse("1G")``, ``parse("500m") == parse("0.5")``. YAML
 numbers (``cpu: 1``, ``cpu: 0.5``) are accepted as their text. Anything else raises
 ``QuantityError`` (a ``ValueError``) that quotes the bad text and shows valid examples;
 an exponent beyond ±``MAX_EXPONENT`` raises ``QuantityRangeError`` at once, without
@@ -13,20 +13,16 @@ computing the power (so ``1e999999999`` never hangs a run).
 Example::
 
     >>> parse("512Mi")
-    Fraction(536870912, 1)
+    Quantity(536870912, 1)
     >>> parse("10m")
-    Fraction(1, 100)
+    Quantity(1, 100)
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from fractions import Fraction
-
-__all__ = ["QuantityError", "QuantityRangeError", "parse", "try_parse"]
+__all__ = ["Quantity", "QuantityError", "QuantityRangeError", "parse", "try_parse"]
 
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
@@ -51,7 +47,69 @@ class QuantityRangeError(QuantityError):
     """A quantity written with an absurd exponent (``1e999999999``): refused before any arithmetic."""
 
 
-def parse(value: object) -> Fraction:
+class Quantity:
+    """An exact quantity, ``numerator / denominator`` in base units, ordered like a number.
+
+    Compares with ints, Fractions and other Quantities. It exists instead of ``Fraction``
+    because the ``fractions`` module imports ``decimal``, which costs the post-renderer
+    more at every start than all its quantity arithmetic.
+    """
+
+    __slots__ = ("denominator", "numerator")
+
+    def __init__(self, numerator: int, denominator: int = 1) -> None:
+        from math import gcd
+
+        common = gcd(numerator, denominator) or 1
+        self.numerator = numerator // common
+        self.denominator = denominator // common
+
+    @staticmethod
+    def _pair(other: object) -> tuple[int, int] | None:
+        if isinstance(other, bool):
+            return None
+        if isinstance(other, int):
+            return other, 1
+        numerator, denominator = getattr(other, "numerator", None), getattr(other, "denominator", None)
+        if isinstance(numerator, int) and isinstance(denominator, int) and denominator > 0:
+            return numerator, denominator
+        return None
+
+    def _compare(self, other: object) -> int | None:
+        pair = self._pair(other)
+        if pair is None:
+            return None
+        left, right = self.numerator * pair[1], pair[0] * self.denominator
+        return (left > right) - (left < right)
+
+    def __eq__(self, other: object) -> bool:
+        order = self._compare(other)
+        return NotImplemented if order is None else order == 0  # type: ignore[return-value]
+
+    def __lt__(self, other: object) -> bool:
+        order = self._compare(other)
+        return NotImplemented if order is None else order < 0  # type: ignore[return-value]
+
+    def __le__(self, other: object) -> bool:
+        order = self._compare(other)
+        return NotImplemented if order is None else order <= 0  # type: ignore[return-value]
+
+    def __gt__(self, other: object) -> bool:
+        order = self._compare(other)
+        return NotImplemented if order is None else order > 0  # type: ignore[return-value]
+
+    def __ge__(self, other: object) -> bool:
+        order = self._compare(other)
+        return NotImplemented if order is None else order >= 0  # type: ignore[return-value]
+
+    def __hash__(self) -> int:
+        return hash((self.numerator, self.denominator)) if self.denominator != 1 else hash(self.numerator)
+
+    def __repr__(self) -> str:
+        return f"Quantity({self.numerator}, {self.denominator})"
+
+
+def parse(value: object) -> Quantity:
     """The quantity's exact value in base units; QuantityError if it is not a quantity."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise QuantityError(f"{value!r} is not a quantity: {_EXAMPLES}")
@@ -60,22 +118,25 @@ def parse(value: object) -> Fraction:
     match = _QUANTITY.match(text.strip()) if text == text.strip() else None
     if match is None:
         raise QuantityError(f"{text!r} is not a quantity: {_EXAMPLES}")
-    from fractions import Fraction  # imports decimal: only once a quantity is compared
-
-    number = Fraction(match.group("number"))
+    whole, _dot, decimals = match.group("number").partition(".")
+    numerator, scale = int(whole + decimals or "0"), len(decimals)  # value = numerator / 10**scale
     if match.group("exponent"):
         exponent = match.group("exponent")[1:]
         # The digit count bounds the value before int() converts it (itself slow on huge texts).
         if len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > MAX_EXPONENT:
             raise QuantityRangeError(f"{text!r} is out of range: exponents beyond ±{MAX_EXPONENT} are not quantities")
-        return number * Fraction(10) ** int(exponent)
-    suffix = match.group("suffix") or ""
-    if suffix in _BINARY:
-        return number * 1024 ** _BINARY[suffix]
-    return number * Fraction(10) ** _DECIMAL[suffix]
+        power = int(exponent) - scale
+    else:
+        suffix = match.group("suffix") or ""
+        if suffix in _BINARY:
+            numerator *= 1024 ** _BINARY[suffix]
+            power = -scale
+        else:
+            power = _DECIMAL[suffix] - scale
+    return Quantity(numerator * 10**power) if power >= 0 else Quantity(numerator, 10**-power)
 
 
-def try_parse(value: object) -> Fraction | None:
+def try_parse(value: object) -> Quantity | None:
     """Like ``parse``, but None instead of an exception."""
     try:
         return parse(value)

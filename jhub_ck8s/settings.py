@@ -436,7 +436,7 @@ def load_file(path: str) -> dict[str, Any]:
     import yaml
 
     from .stream import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
-    from .wellformed import MAX_DEPTH, too_deep
+    from .yamlio import MAX_DEPTH, TooDeep
 
     try:
         with open(path, "rb") as handle:
@@ -445,14 +445,14 @@ def load_file(path: str) -> dict[str, Any]:
         raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
     try:
         raw = load_yaml(data.decode("utf-8"))
+    except TooDeep:
+        raise SettingsError(f"--config {path}: nests deeper than {MAX_DEPTH} levels; no setting is that deep") from None
     except UnicodeDecodeError as exc:
         raise SettingsError(f"--config {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise SettingsError(f"--config {path}: not valid YAML{where}") from None
-    if too_deep(raw):
-        raise SettingsError(f"--config {path}: nests deeper than {MAX_DEPTH} levels; no setting is that deep")
     if raw is not None and not isinstance(raw, Mapping):
         raise SettingsError(f"--config {path}: expected a mapping of settings, got {shape_of(raw)}")
     if isinstance(raw, Mapping) and raw.get("kind") == SETTINGS_KIND:

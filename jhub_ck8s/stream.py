@@ -157,6 +157,8 @@ def _load_document(body: str, directives: list[str], start: int, where: str) -> 
     offset = len(directives) + 1 if directives else 0
     try:
         return yamlio.load(text, check_aliases=True)
+    except yamlio.TooDeep as exc:
+        raise InputError(f"{where}: {exc}; fix the chart template or values that produce it") from None
     except yamlio.ExcessiveAliasing as exc:
         raise InputError(
             f"{where}: {exc}, which Helm and Kubernetes refuse; write the values out instead of using "

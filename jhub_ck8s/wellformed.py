@@ -5,8 +5,8 @@ or that would make a transform stumble, are refused here, once, before anything
 runs, with the document, its ``# Source``, ``Kind/name`` and the field named, and how
 to fix it (exit 2). Guarantees, for every document that passes ``check``:
 
-* it nests at most ``MAX_DEPTH`` levels (Kubernetes objects nest about 20; deeper
-  input is hostile and would exhaust recursion in serialisers and copies);
+* it nests at most ``yamlio.MAX_DEPTH`` levels, which ``stream.parse`` enforces while
+  reading (deeper input is hostile and would exhaust recursion in serialisers and copies);
 * ``metadata`` is a mapping; ``metadata.labels`` and ``metadata.annotations`` are
   mappings whose values are strings (Go cannot decode a number or list there);
 * in a pod-bearing kind, the path to the pod spec holds mappings; ``containers``,
@@ -31,6 +31,8 @@ Refused::
 
 from __future__ import annotations
 
+__all__ = ["MAX_DEPTH", "check", "parse", "too_deep"]
+
 from typing import Any
 
 from .errors import InputError, shape_of
@@ -39,28 +41,7 @@ from .quantity import QuantityError, QuantityRangeError
 from .quantity import parse as parse_quantity
 from .stream import Document
 from .stream import parse as parse_stream
-
-MAX_DEPTH = 100
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """True if ``value`` nests mappings and lists more than ``limit`` levels (also for cycles)."""
-    if not isinstance(value, dict | list):
-        return False
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                if depth >= limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
-
-
-def check_depth(value: Any, where: str, fix: str) -> None:
-    if too_deep(value):
-        raise InputError(f"{where}: nests deeper than {MAX_DEPTH} levels; {fix}")
+from .yamlio import MAX_DEPTH, too_deep
 
 
 def _string_map(doc: Document, metadata: dict[str, Any], key: str) -> None:
@@ -154,7 +135,6 @@ def _pod_spec(doc: Document, path: tuple[str, ...]) -> None:
 def check(doc: Document) -> None:
     """Raise InputError if ``doc`` breaks a guarantee of this module."""
     obj = doc.obj
-    check_depth(obj, doc.where, "fix the chart template or values that produce it")
     metadata = obj.get("metadata")
     if metadata is not None:
         if not isinstance(metadata, dict):

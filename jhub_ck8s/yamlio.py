@@ -204,7 +204,29 @@ Loader.add_constructor(MERGE, lambda _loader, node: node.value)
 _FAST_SCALARS = frozenset({STR, INT, FLOAT, BOOL, NULL})
 
 
-def _build(root: Node) -> Any:
+MAX_DEPTH = 100  # Kubernetes objects nest about 20 levels; deeper input is hostile
+
+
+class TooDeep(ValueError):
+    """A document nests mappings and lists deeper than its reader allows."""
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True if ``value`` nests mappings and lists more than ``limit`` levels (also for cycles)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _build(root: Node, max_depth: int) -> Any:
     """Python objects from composed nodes, for the plain data Kubernetes manifests hold.
 
     Equivalent to PyYAML's safe constructor for mappings, sequences and the scalar tags
@@ -215,9 +237,9 @@ def _build(root: Node) -> Any:
     """
     built: dict[int, Any] = {}
     holder: list[Any] = [None]
-    stack: list[tuple[Node, Any, Any]] = [(root, holder, 0)]
+    stack: list[tuple[Node, Any, Any, int]] = [(root, holder, 0, 1)]
     while stack:
-        node, parent, key = stack.pop()
+        node, parent, key, depth = stack.pop()
         known = built.get(id(node))
         if known is not None:
             parent[key] = known
@@ -233,6 +255,8 @@ def _build(root: Node) -> Any:
                     raise _NotPlain
             else:
                 raise _NotPlain
+        elif depth > max_depth:
+            raise TooDeep(f"nests deeper than {max_depth} levels")
         elif kind is MappingNode:
             if node.tag != MAP:
                 raise _NotPlain
@@ -242,13 +266,13 @@ def _build(root: Node) -> Any:
                     raise _NotPlain
                 name = key_node.value if key_node.tag == STR else go_resolve(key_node.value)[1]
                 value[name] = None  # keeps the order; filled below
-                stack.append((value_node, value, name))
+                stack.append((value_node, value, name, depth + 1))
         else:
             if node.tag != SEQ:
                 raise _NotPlain
             value = [None] * len(node.value)
             for index, item in enumerate(node.value):
-                stack.append((item, value, index))
+                stack.append((item, value, index, depth + 1))
         if kind is not ScalarNode:
             built[id(node)] = value
         parent[key] = value
@@ -268,11 +292,12 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def load(text: str, *, check_aliases: bool = False) -> Any:
+def load(text: str, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) -> Any:
     """Parse one YAML document with Go's meaning of plain scalars.
 
-    With ``check_aliases``, a document Go would refuse for its aliases raises
-    ExcessiveAliasing (see ``check_aliasing``).
+    A document nesting deeper than ``max_depth`` raises TooDeep (serialisers and copies
+    recurse: such input would crash them). With ``check_aliases``, a document Go would
+    refuse for its aliases raises ExcessiveAliasing (see ``check_aliasing``).
     """
     root = compose(text)
     if root is None:
@@ -280,9 +305,13 @@ def load(text: str, *, check_aliases: bool = False) -> Any:
     if check_aliases and "&" in text and "*" in text:
         _check_node_aliasing(root)
     try:
-        return _build(root)
+        return _build(root, max_depth)
     except _NotPlain:
-        return yaml.load(text, Loader=Loader)  # Loader is a SafeLoader: no arbitrary objects
+        pass
+    obj = yaml.load(text, Loader=Loader)  # Loader is a SafeLoader: no arbitrary objects
+    if too_deep(obj, max_depth):
+        raise TooDeep(f"nests deeper than {max_depth} levels")
+    return obj
 
 
 # --- dumper ------------------------------------------------------------------------------
