@@ -6,8 +6,8 @@
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
 #                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
-#   make test          setup, then pytest and ruff
-#   make lint          ruff check .
+#   make test          setup, then pytest, ruff and mypy
+#   make lint          ruff check . and mypy
 #   make bench         setup, then the performance benchmark (bench/bench.py; BIG=1 adds kustomize at 10,000 docs)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
@@ -129,12 +129,17 @@ schemas: | $(VPY)
 # copy of the tree without .git (where ruff cannot apply .gitignore).
 RUFF_CHECK := $(VENV)/bin/ruff check --extend-exclude .tools,.venv .
 
+# files and settings: [tool.mypy] in pyproject.toml
+MYPY := $(VENV)/bin/mypy
+
 test: setup
 	$(VPY) -m pytest
 	$(RUFF_CHECK)
+	$(MYPY)
 
 lint: venv
 	$(RUFF_CHECK)
+	$(MYPY)
 
 # --- benchmark (not part of `make test`; measures, never fails on a missed goal) ---
 BIG ?=

@@ -13,8 +13,12 @@ import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from . import helm as helm_module
 
 UPSTREAM_NAME = "jupyterhub"
 UPSTREAM_VERSION = "4.4.0"
@@ -95,7 +99,7 @@ def prepare(chart: Path, archive: Path | None, workdir: Path) -> Path:
     return copy
 
 
-def fetch_upstream(helm, workdir: Path) -> Path | None:  # helm: jhub_ck8s.helm.Helm
+def fetch_upstream(helm: helm_module.Helm, workdir: Path) -> Path | None:
     """Pull the pinned upstream archive from its repository; None when it cannot be reached."""
     target = workdir / "pulled"
     target.mkdir(parents=True, exist_ok=True)

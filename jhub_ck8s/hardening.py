@@ -238,7 +238,7 @@ def context_violations(context: Any, prefix: str) -> list[Violation]:
 
     def add(rule: str, name: str, why: str, action: str) -> None:
         field = _join(prefix, name)
-        value = context
+        value: Any = context
         for part in name.split("."):
             value = value.get(part) if isinstance(value, Mapping) else None
         found.append(Violation(rule, field, _yaml_text(value), why, action.format(field=field)))

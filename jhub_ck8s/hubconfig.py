@@ -161,14 +161,16 @@ def store(hub: HubConfig) -> bool:
 def _sha256(data: bytes) -> str:
     """The hex sha256, from Python's own implementation when it has one: hashlib loads
     OpenSSL, which costs more at start-up than the post-renderer's whole run of work."""
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython <= 3.11
-    except ImportError:
+    import importlib
+
+    for name in ("_sha256", "_sha2"):  # CPython <= 3.11, >= 3.12
         try:
-            from _sha2 import sha256  # type: ignore[import-not-found, no-redef]  # CPython >= 3.12
+            return str(importlib.import_module(name).sha256(data).hexdigest())
         except ImportError:
-            from hashlib import sha256  # type: ignore[assignment]
-    return sha256(data).hexdigest()
+            continue
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def refresh_checksums(secret: Document, documents: list[Document]) -> list[Document]:
@@ -258,7 +260,7 @@ class ProfilePart(NamedTuple):
     """
 
     path: str  # key path of the kubespawner_override, e.g. singleuser.profileList[0].kubespawner_override
-    index: int  # the profile's position in the list
+    position: int  # the profile's place in the list (not `index`: a tuple already has that method)
     profile: Mapping[str, Any]
     holder: Mapping[str, Any]  # what carries the override: the profile, a choice or the unlisted choice
     option: str | None = None  # profile_options key, for a choice

@@ -73,8 +73,9 @@ def _settle(finding: Finding, settings: Settings, stream: Stream) -> Finding:
     elif finding.severity == CHANGE:
         if finding.document is not None:
             finding.document.mark_changed()
-        if finding.hub_key:
-            stream.hub().changed = True
+        hub = stream.hub() if finding.hub_key else None
+        if hub is not None:
+            hub.changed = True
     return finding
 
 

@@ -6,7 +6,7 @@ transform does to it. Adding a pod-bearing kind is one line in ``POD_SPEC_PATHS`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 # kind -> path from the object to its PodSpec
@@ -59,12 +59,12 @@ class ContainerRef(NamedTuple):
     """One container of a pod spec, and how to name it in messages."""
 
     field: str  # "containers", "initContainers" or "ephemeralContainers"
-    index: int
+    position: int  # in its list (not `index`: a tuple already has that method)
     container: dict[str, Any]
 
     @property
     def name(self) -> str:
-        return str(self.container.get("name", f"#{self.index}"))
+        return str(self.container.get("name", f"#{self.position}"))
 
     @property
     def where(self) -> str:
@@ -102,7 +102,7 @@ def selects(selector: Any, labels: Mapping[str, Any]) -> bool:
     for expression in expressions:
         if not isinstance(expression, Mapping):
             return False
-        key, operator = expression.get("key"), expression.get("operator")
+        key, operator = str(expression.get("key")), expression.get("operator")
         values = {str(v) for v in expression.get("values") or []}
         present = key in labels
         if operator == "In":
@@ -134,7 +134,7 @@ class LabelIndex:
     releases at once). ``matching`` gives exactly what ``selects`` would, in item order.
     """
 
-    def __init__(self, items: list[tuple[Any, Mapping[str, Any]]]) -> None:
+    def __init__(self, items: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
         self.items = items
         self._by_pair: dict[tuple[str, str], list[int]] = {}
         for position, (_, labels) in enumerate(items):

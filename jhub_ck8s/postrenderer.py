@@ -230,16 +230,11 @@ def _write_reports(report: Report, paths: Sequence[str | None]) -> None:
 
 
 def _read_stdin() -> str:
-    if sys.stdin is None:
+    from .inputs import read_text
+
+    if sys.stdin is None:  # said in Helm's words
         raise UserError("stdin is closed: pipe the rendered release in (helm template ... | jhub-ck8s)")
-    try:
-        data = sys.stdin.buffer.read()
-    except OSError as exc:
-        raise UserError(f"stdin cannot be read ({exc.strerror}): pipe the rendered release in") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"stdin: not UTF-8 text (byte {exc.start}); Helm writes UTF-8: check what feeds stdin") from None
+    return read_text("-")
 
 
 def _write_stdout(text: str) -> bool:

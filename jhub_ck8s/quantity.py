@@ -84,23 +84,23 @@ class Quantity:
 
     def __eq__(self, other: object) -> bool:
         order = self._compare(other)
-        return NotImplemented if order is None else order == 0  # type: ignore[return-value]
+        return NotImplemented if order is None else order == 0
 
     def __lt__(self, other: object) -> bool:
         order = self._compare(other)
-        return NotImplemented if order is None else order < 0  # type: ignore[return-value]
+        return NotImplemented if order is None else order < 0
 
     def __le__(self, other: object) -> bool:
         order = self._compare(other)
-        return NotImplemented if order is None else order <= 0  # type: ignore[return-value]
+        return NotImplemented if order is None else order <= 0
 
     def __gt__(self, other: object) -> bool:
         order = self._compare(other)
-        return NotImplemented if order is None else order > 0  # type: ignore[return-value]
+        return NotImplemented if order is None else order > 0
 
     def __ge__(self, other: object) -> bool:
         order = self._compare(other)
-        return NotImplemented if order is None else order >= 0  # type: ignore[return-value]
+        return NotImplemented if order is None else order >= 0
 
     def __hash__(self) -> int:
         return hash((self.numerator, self.denominator)) if self.denominator != 1 else hash(self.numerator)

@@ -67,8 +67,8 @@ def fill_container_resources(container: dict[str, Any], defaults: Resources) -> 
     # A section that is there but not a mapping is reported by problems(), never replaced.
     fillable = {part: resources.get(part) is None or isinstance(resources[part], dict)
                 for part in ("requests", "limits")}
-    requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
-    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
+    requests: dict[str, Any] = resources["requests"] if isinstance(resources.get("requests"), dict) else {}
+    limits: dict[str, Any] = resources["limits"] if isinstance(resources.get("limits"), dict) else {}
     done: list[str] = []
     for name in _NAMES:
         request, limit = requests.get(name), limits.get(name)

@@ -334,27 +334,25 @@ def _patch_operation(key: str, op: Mapping[str, Any]) -> None:
         raise SettingsError(f"setting {key}: op {op['op']} needs 'value'")
 
 
+def _optional_quantity(key: str, value: Any) -> str | None:
+    return None if value is None else _quantity(key, value)
+
+
 def _user_resources(key: str, value: Any) -> UserResources:
     raw = _mapping(key, value, ("cpu", "memory"))
     result = UserResources()
     if "cpu" in raw:
         cpu = _mapping(f"{key}.cpu", raw["cpu"], ("guarantee", "limit"))
-        result = result._replace(
-            **{
-                f"cpu_{part}": _number(f"{key}.cpu.{part}", cpu[part])
-                for part in ("guarantee", "limit")
-                if part in cpu
-            },
-        )
+        if "guarantee" in cpu:
+            result = result._replace(cpu_guarantee=_number(f"{key}.cpu.guarantee", cpu["guarantee"]))
+        if "limit" in cpu:
+            result = result._replace(cpu_limit=_number(f"{key}.cpu.limit", cpu["limit"]))
     if "memory" in raw:
         mem = _mapping(f"{key}.memory", raw["memory"], ("guarantee", "limit"))
-        result = result._replace(
-            **{
-                f"memory_{part}": None if mem[part] is None else _quantity(f"{key}.memory.{part}", mem[part])
-                for part in ("guarantee", "limit")
-                if part in mem
-            },
-        )
+        if "guarantee" in mem:
+            result = result._replace(memory_guarantee=_optional_quantity(f"{key}.memory.guarantee", mem["guarantee"]))
+        if "limit" in mem:
+            result = result._replace(memory_limit=_optional_quantity(f"{key}.memory.limit", mem["limit"]))
     return result
 
 
@@ -435,20 +433,15 @@ def load_file(path: str) -> dict[str, Any]:
     """Read and validate a ``--config`` settings file."""
     import yaml
 
+    from .inputs import read_text
     from .stream import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
     from .yamlio import MAX_DEPTH, TooDeep
 
+    text = read_text(path, label=f"--config {path}", error=SettingsError)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
-    try:
-        raw = load_yaml(data.decode("utf-8"))
+        raw = load_yaml(text)
     except TooDeep:
         raise SettingsError(f"--config {path}: nests deeper than {MAX_DEPTH} levels; no setting is that deep") from None
-    except UnicodeDecodeError as exc:
-        raise SettingsError(f"--config {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -346,7 +346,7 @@ class Manifest:
         found = []
         for entry in self._json().get("manifests") or []:
             if isinstance(entry, dict) and isinstance(entry.get("digest"), str):
-                platform = entry.get("platform") if isinstance(entry.get("platform"), dict) else {}
+                platform: dict[str, Any] = entry["platform"] if isinstance(entry.get("platform"), dict) else {}
                 name = "/".join(str(platform[k]) for k in ("os", "architecture", "variant") if platform.get(k))
                 found.append(Child(entry["digest"], name))
         return tuple(found)

@@ -161,7 +161,7 @@ _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class Loader(_BaseLoader):
     """PyYAML's safe loader (libyaml when present) with go-yaml v2's scalar resolution.
 
     ``resolve`` is called by the C composer for every scalar. Most scalars start with a
@@ -317,7 +317,7 @@ def load(text: str, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) 
 # --- dumper ------------------------------------------------------------------------------
 
 
-class Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class Dumper(_BaseDumper):
     """PyYAML's safe dumper (libyaml when present) that quotes whatever any reader could mistake."""
 
     def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
@@ -595,7 +595,7 @@ def ruamel_yaml() -> Any:
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
-    class GoResolver(VersionedResolver):  # type: ignore[misc]
+    class GoResolver(VersionedResolver):
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is RuamelScalar and implicit[0] and isinstance(value, str):
                 tag = go_resolve(value)[0] if value else NULL
@@ -607,7 +607,7 @@ def ruamel_yaml() -> Any:
                 return own if plain_is_safe(value) else Tag(suffix=AMBIGUOUS)
             return super().resolve(kind, value, implicit)
 
-    class GoConstructor(RoundTripConstructor):  # type: ignore[misc]
+    class GoConstructor(RoundTripConstructor):
         pass
 
     # Go reads these as strings; only their plain spelling is ambiguous to other readers.

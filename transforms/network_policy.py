@@ -93,8 +93,9 @@ def _build_selector(targets: list[Pod], others: LabelIndex) -> dict[str, Any] | 
         match_labels = {k: v for k, v in shared.items() if k != key}
         if match_labels:
             selector["matchLabels"] = match_labels
-        values = sorted({str(labels[key]) for _, labels in targets})
-        selector["matchExpressions"] = [{"key": key, "operator": "In", "values": values}]
+        selector["matchExpressions"] = [
+            {"key": key, "operator": "In", "values": sorted({str(labels[key]) for _, labels in targets})}
+        ]
         if not others.positions(selector):
             return selector
     return None

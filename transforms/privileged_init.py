@@ -49,7 +49,7 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         for ref in containers(spec, ("initContainers",)):
             reasons = init_container_removal_reasons(ref.container)
             if reasons:
-                removed.add(ref.index)
+                removed.add(ref.position)
                 yield Finding.on_container(
                     ID,
                     CHANGE,

@@ -447,7 +447,7 @@ def _security(run: _Run) -> Iterator[Finding]:
     if spawner is not None and not isinstance(spawner, dict):
         yield run.warning(
             SPAWNER,
-            f"{SPAWNER} is not a mapping; {_PLATFORM_STILL}",
+            f"is not a mapping; {_PLATFORM_STILL}",
             f"write {SPAWNER} as a mapping",
             "spawner-code",
         )

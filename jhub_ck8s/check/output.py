@@ -141,7 +141,7 @@ def _testsuite(subject: Subject, strict: bool) -> ET.Element:
 def to_junit(audit: Audit) -> ET.Element:
     """The audit as a JUnit ``<testsuites>`` element."""
     root = ET.Element("testsuites", name="ck8s-jupyter check")
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for subject in audit.subjects:
         suite = _testsuite(subject, audit.strict)
         for key in ("tests", "failures", "skipped"):

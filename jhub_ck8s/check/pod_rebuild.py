@@ -379,7 +379,7 @@ def _spawn_requests(profile_list: list[dict[str, Any]]) -> list[tuple[str, dict[
         if part.unlisted:
             continue  # filled from what a user types: no fixed pod to rebuild
         slug = str(part.profile["slug"])
-        label = f"profile-{part.index}-{slug}"
+        label = f"profile-{part.position}-{slug}"
         if part.option is None:
             requests.append((label, {"profile": slug}))
         else:

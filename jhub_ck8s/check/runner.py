@@ -202,9 +202,9 @@ def _kubeconform(objects: list[Document], result: Audit, kubernetes_version: str
             RULE_SCHEMA, ERROR, f"not valid for Kubernetes {kubernetes_version}: {message}", "",
             "fix the field named above in the chart values (kubeconform -strict rejects unknown fields)",
         )
-        subject = subjects.get((str(item.get("kind", "")), str(item.get("name", ""))))
-        if subject is not None:
-            subject.add(finding)
+        found = subjects.get((str(item.get("kind", "")), str(item.get("name", ""))))
+        if found is not None:
+            found.add(finding)
         else:
             result.notes.append(f"kubeconform: {item.get('kind')}/{item.get('name')}: {message}")
     if run.returncode not in (0, 1):

@@ -63,18 +63,9 @@ def _is_stream_argument(value: str | None) -> bool:
 
 
 def _read(path: str) -> str:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{'stdin' if path == '-' else path}: not UTF-8 text (byte {exc.start})") from None
+    from ..inputs import read_text
+
+    return read_text(path)
 
 
 def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
@@ -106,9 +97,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.release and args.release.endswith((".yaml", ".yml")) and not args.chart:
             raise UserError(f"{args.release}: no such file")
-        text, code = _rendered(args)
-        if text is None:
+        rendered, code = _rendered(args)
+        if rendered is None:
             return code
+        text = rendered
     if not text.strip():
         raise UserError("the rendered stream is empty: nothing to check")
     options = Options(
