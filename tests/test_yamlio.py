@@ -160,3 +160,23 @@ def test_what_the_writer_leaves_goes_through_pyyaml(obj):
             yamlio.dump(obj)
         return
     assert yamlio.dump(obj) == expected
+
+
+@pytest.mark.parametrize("path", STREAMS)
+def test_pipeline_output_is_byte_for_byte_what_pyyaml_alone_gives(path, monkeypatch):
+    """The speed-ups change no byte of the post-renderer's output (enforce and warn modes)."""
+    from jhub_ck8s.pipeline import run
+    from jhub_ck8s.settings import read_layer
+
+    text = path.read_text()
+    flags = read_layer({"registry": "harbor.example.com/jupyterhub", "mode": "warn"}, "test")
+    fast = run(text, flag_layer=flags)
+    assert fast.exit_code == 0, fast.report.table()
+
+    def pyyaml_only(self, obj):
+        raise yamlio._NotPlain
+
+    monkeypatch.setattr(yamlio._BlockWriter, "document", pyyaml_only)
+    monkeypatch.setattr(yamlio, "_build", lambda root, max_depth: (_ for _ in ()).throw(yamlio._NotPlain()))
+    slow = run(text, flag_layer=flags)
+    assert slow.output == fast.output
