@@ -25,7 +25,7 @@ from standin_chart import package_standin_chart
 from jhub_ck8s.stream import parse
 
 REGISTRY = "harbor.example.com/jupyterhub"
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".tools", ".plugin-venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "*.egg-info", ".mypy_cache")
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".tools", "build", "dist", ".plugin-venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "*.egg-info", ".mypy_cache")
 
 
 @dataclass
@@ -335,8 +335,11 @@ def test_wheel_carries_every_package_and_both_console_scripts(tmp_path):
     """``pip install .`` is the Helm 3 route to ``--post-renderer jhub-ck8s``."""
     import zipfile
 
+    # Built from a clean copy: a build/ folder left in the checkout would leak old files in.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=COPY_IGNORE, symlinks=True)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, check=False,
     )
     if result.returncode != 0 and "setuptools" in result.stderr:
