@@ -8,7 +8,8 @@
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
 #   make test          setup, then pytest and ruff
 #   make lint          ruff check .
-#   make bench         setup, then the performance benchmark (bench/bench.py; BIG=1 adds kustomize at 10,000 docs)
+#   make bench         setup, then the performance benchmark, written to bench/RESULTS.md (bench/bench.py;
+#                      BIG=1 adds kustomize at 10,000 docs and the 25/50 MB shared-labels streams)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
 #

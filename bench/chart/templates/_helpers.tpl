@@ -307,31 +307,3 @@ spec:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end }}
-
-{{- /*
-  Generated, deterministic stand-in text for a file of upstream chart code that
-  ConfigMap/hub carries: dict with "file" and "bytes". Python-shaped lines (comments,
-  defs, indented calls, blank lines) until the text is about "bytes" long.
-*/}}
-{{- define "bench.standInPython" -}}
-# {{ .file }}: generated stand-in for upstream chart code (benchmark input, never run)
-{{- $file := .file }}
-{{- range $i := until (div (int .bytes) 79 | int) }}
-{{- $n := printf "%04d" $i }}
-{{- $shape := mod $i 6 }}
-{{- if eq $shape 0 }}
-
-def configure_section_{{ $n }}(c, get_config, set_config_if_not_none):
-{{- else if eq $shape 1 }}
-    """Section {{ $n }} of {{ $file }}: reads values and sets traitlets."""
-{{- else if eq $shape 2 }}
-    value_{{ $n }} = get_config("singleuser.extraSetting{{ $n }}", {"key": "v-{{ $n }}"})
-{{- else if eq $shape 3 }}
-    set_config_if_not_none(c.KubeSpawner, "setting_{{ $n }}", "singleuser.s{{ $n }}")
-{{- else if eq $shape 4 }}
-    if value_{{ printf "%04d" (sub $i 2) }}:  # a comment: with a colon, 'quotes' and "more"
-{{- else }}
-        c.JupyterHub.tornado_settings["headers_{{ $n }}"] = [1, 2.5, None, True]
-{{- end }}
-{{- end }}
-{{- end }}
