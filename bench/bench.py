@@ -41,6 +41,7 @@ import os
 import platform
 import re
 import shutil
+import site
 import statistics
 import subprocess
 import sys
@@ -54,7 +55,7 @@ CHART = REPO / "bench" / "chart"
 RESULTS = REPO / "bench" / "RESULTS.md"
 FIXTURES = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
 TOOLS = Path(os.environ.get("JHUB_CK8S_TOOLS", REPO / ".tools")) / "bin"
-PY = sys.executable  # the venv's python (make bench runs .venv/bin/python)
+DEV_PY = sys.executable  # the developer venv's python (make bench runs .venv/bin/python)
 REGISTRY = "harbor.example.com/jupyterhub"
 OURS_ARGS = [f"--registry={REGISTRY}", "--mode=warn"]
 RELEASE = ["jhub", "-n", "jhub"]
@@ -93,6 +94,7 @@ class Case:
     expect: str | None = None  # a string the output must contain (checked on the warm-up run)
     times: list[float] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)  # KiB
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, the process and its children
     error: str | None = None
 
     @property
@@ -137,8 +139,13 @@ def _time_works() -> bool:
 TIME_OK = _time_works()
 
 
-def run_once(case: Case, stdout_path: Path | None = None) -> tuple[float, int, int]:
-    """Run the case once; (seconds, max RSS KiB, exit code).
+def run_once(
+    case: Case, stdout_path: Path | None = None, stderr_path: Path | None = None
+) -> tuple[float, int, int, float]:
+    """Run the case once; (wall seconds, max RSS KiB, exit code, CPU seconds).
+
+    CPU time (user + system of the process and the children it waited for, from wait4)
+    is shown beside wall time: on a shared machine it moves less with background load.
 
     Peak memory comes from GNU time (`-f %M`), which forks the command from its own small
     process: the ru_maxrss of a child forked straight from this Python would include this
@@ -147,16 +154,17 @@ def run_once(case: Case, stdout_path: Path | None = None) -> tuple[float, int, i
     """
     fin = open(case.stdin, "rb") if case.stdin else subprocess.DEVNULL  # noqa: SIM115
     fout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    ferr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL  # noqa: SIM115
     rss_file = Path(tempfile.gettempdir()) / f"jhub-ck8s-bench-rss.{os.getpid()}"
     cmd = [str(TIME), "-f", "%M", "-o", str(rss_file), *case.cmd] if TIME_OK else case.cmd
     try:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=case.env)
+        proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=ferr, env=case.env)
         _pid, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
     finally:
-        for f in (fin, fout):
+        for f in (fin, fout, ferr):
             if f is not subprocess.DEVNULL:
                 f.close()
     rss = usage.ru_maxrss
@@ -166,19 +174,21 @@ def run_once(case: Case, stdout_path: Path | None = None) -> tuple[float, int, i
             rss_file.unlink()
         except (OSError, ValueError, IndexError):
             pass
-    return elapsed, rss, proc.returncode
+    return elapsed, rss, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def warm_up(case: Case, scratch: Path) -> None:
-    out = scratch / "warmup.out"
-    _t, _rss, code = run_once(case, out)
+    out, err = scratch / "warmup.out", scratch / "warmup.err"
+    _t, _rss, code, _cpu = run_once(case, out, err)
     if code != 0:
-        case.error = f"exit {code}"
+        last = err.read_text(errors="replace").strip().splitlines()[-1:]
+        case.error = f"exit {code}" + (f": {last[0][:200]}" if last else "")
     elif case.expect is not None:
         with open(out, "rb") as f:
             if case.expect.encode() not in f.read():
                 case.error = f"output lacks {case.expect!r}"
     out.unlink(missing_ok=True)
+    err.unlink(missing_ok=True)
 
 
 def measure(run: Run, group: list[Case], reps: int, scratch: Path, label: str) -> None:
@@ -194,11 +204,12 @@ def measure(run: Run, group: list[Case], reps: int, scratch: Path, label: str) -
     for i in range(reps):
         order = live[i % len(live) :] + live[: i % len(live)] if live else []
         for case in order:
-            elapsed, rss, code = run_once(case)
+            elapsed, rss, code, cpu = run_once(case)
             if code != 0:
                 case.error = f"exit {code} on run {i + 1}"
             case.times.append(elapsed)
             case.rss.append(rss)
+            case.cpu.append(cpu)
     run.rounds[label] = reps
     print(f"  {label}: {reps} rounds in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
@@ -537,17 +548,20 @@ def goals_table(run: Run) -> list[str]:
 
 
 def cases_table(run: Run) -> list[str]:
-    out = ["| case | runs | median s | min-max s | spread | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|"]
+    out = [
+        "| case | runs | median s | min-max s | spread | median CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for case in run.cases.values():
         if not case.times:
-            out.append(f"| {case.name} | 0 | — | — | — | — ({case.error or 'not run'}) |")
+            out.append(f"| {case.name} | 0 | — | — | — | — | — ({case.error or 'not run'}) |")
             continue
         lo, hi, med = min(case.times), max(case.times), case.median()
         spread = f"±{(hi - lo) / 2 / med * 100:.0f}%" if len(case.times) > 1 else "—"
         err = f" ({case.error})" if case.error else ""
         out.append(
             f"| {case.name}{err} | {len(case.times)} | {fmt_s(med)} | {fmt_s(lo)}-{fmt_s(hi)} | {spread} "
-            f"| {case.peak_mib():.0f} |"
+            f"| {fmt_s(statistics.median(case.cpu))} | {case.peak_mib():.0f} |"
         )
     return out
 
@@ -575,7 +589,9 @@ def results_markdown(run: Run, command: str, finished: float) -> str:
         "Every case is a whole process, timed wall-clock from start to exit, as a user or Helm runs it. "
         "The cases of one group alternate, the order rotating each round, after one unmeasured warm-up run "
         "that also checks the output, so that background load hits the compared commands alike; the tables "
-        f"show the median of the measured rounds and their min-max. {memory} "
+        "show the median wall time of the measured rounds, their min-max, and the median CPU time (user + "
+        "system, the process and its children: it moves less than wall time when other work shares the "
+        f"machine; the goals are on wall time). {memory} "
         f"Ours runs as `{' '.join(OURS_ARGS)}`, all transforms on. The kustomize baseline only "
         "renames the images (`images:` entries for every image in the stream, the way ours renames them); "
         "`cat` and a Python pass-through (a Python script that copies stdin to stdout, same interpreter) are "
@@ -696,19 +712,50 @@ def executable(path: Path, text: str) -> Path:
     return path
 
 
+def plugin_layout(scratch: Path) -> tuple[Path, Path]:
+    """A folder shaped like an installed plugin, and its Python: what users run.
+
+    The plugin's own bin/jhub-ck8s and bin/_python (copies), the code (links to this
+    checkout), and a ``.plugin-venv`` like the one bin/install-plugin makes: a plain venv of
+    the same interpreter whose site-packages names the developer venv's site-packages in a
+    .pth line, so the pinned packages import but the developer venv's own .pth hooks (the
+    editable install's finder, which costs every Python start tens of ms) never run. The
+    code is compiled to bytecode first, as it is after a plugin's first run (an environment
+    with PYTHONDONTWRITEBYTECODE would otherwise compile it from source on every run).
+    """
+    root = scratch / "plugin"
+    (root / "bin").mkdir(parents=True)
+    for name in ("jhub-ck8s", "_python"):
+        shutil.copy2(REPO / "bin" / name, root / "bin" / name)
+    for name in ("postrender.py", "jhub_ck8s", "transforms"):
+        (root / name).symlink_to(REPO / name)
+    venv = root / ".plugin-venv"
+    base = getattr(sys, "_base_executable", None) or DEV_PY
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    (site_packages / "jhub-ck8s-bench-deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", *(str(REPO / n) for n in ("jhub_ck8s", "transforms", "postrender.py"))],
+        check=True,
+    )
+    return root, python
+
+
 def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) -> None:
     args = run.args
     homes = helm_homes(scratch)
     helms = {"3": helm3, "4": helm4}
+    plugin_root, python = plugin_layout(scratch)
 
     # The post-renderers: ours, the kustomize baseline, the floors, and one that records
     # what helm hands a post-renderer.
-    ours_bin = REPO / "bin" / "jhub-ck8s"
+    ours_bin = plugin_root / "bin" / "jhub-ck8s"
     kscript = scratch / "kustomize-postrender.sh"  # a copy with the exec bit, whatever the checkout did
     shutil.copyfile(REPO / "bench" / "kustomize-postrender.sh", kscript)
     kscript.chmod(0o755)
     passthrough = executable(
-        scratch / "passthrough.py", f"#!{PY}\nimport sys\nsys.stdout.buffer.write(sys.stdin.buffer.read())\n"
+        scratch / "passthrough.py", f"#!{python}\nimport sys\nsys.stdout.buffer.write(sys.stdin.buffer.read())\n"
     )
     capture = executable(scratch / "capture.sh", '#!/bin/sh\ntee "$BENCH_CAPTURE"\n')
     cat = shutil.which("cat") or "/bin/cat"
@@ -721,9 +768,9 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
     }
     for key, name in ((k, v["4"]) for k, v in post.items()):
         command = {"ours": ours_bin, "k": kscript, "cat": cat, "py": passthrough, "capture": capture}[key]
-        plugin = Path(homes["4"]["HELM_PLUGINS"]) / name
-        plugin.mkdir()
-        (plugin / "plugin.yaml").write_text(POSTRENDERER_PLUGIN.format(name=name, command=command))
+        plugin_dir = Path(homes["4"]["HELM_PLUGINS"]) / name
+        plugin_dir.mkdir()
+        (plugin_dir / "plugin.yaml").write_text(POSTRENDERER_PLUGIN.format(name=name, command=command))
 
     chart = chart_copy(scratch / "chart")
 
@@ -799,7 +846,7 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
         )
     print(f"bench: scratch {scratch}", file=sys.stderr)
     expect_ours = REGISTRY + "/"
-    ours_cmd = [PY, str(REPO / "postrender.py"), *OURS_ARGS]
+    ours_cmd = [str(python), str(plugin_root / "postrender.py"), *OURS_ARGS]
 
     # 1. Helm routes.
     for major in ("3", "4"):
@@ -837,7 +884,8 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
     if "startup" in args.groups:
         one_doc = stream("1", "---\n" + one)
         group = [
-            run.add("py", Case("python -c pass", [PY, "-c", "pass"])),
+            run.add("py", Case("python -c pass", [str(python), "-c", "pass"])),
+            run.add("devpy", Case("python -c pass, developer .venv (editable install)", [DEV_PY, "-c", "pass"])),
             run.add("ours1", Case("ours, 1 document (python postrender.py)", ours_cmd, stdin=one_doc, expect=expect_ours)),
             run.add(
                 "ours1bin",
@@ -856,9 +904,9 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
             group = [
                 run.add(f"ours-{key}", Case(f"ours, {n} docs ({labels[key]})", ours_cmd, stdin=path, expect=expect_ours)),
                 run.add(
-                    f"py-{key}", Case(f"Python pass-through, {n} docs", [PY, str(passthrough)], stdin=path, expect="kind:")
+                    f"py-{key}", Case(f"Python pass-through, {n} docs", [str(python), str(passthrough)], stdin=path, expect="kind:")
                 ),
-                run.add(f"yaml-{key}", Case(f"libyaml round trip, {n} docs", [PY, "-c", ROUNDTRIP], stdin=path,
+                run.add(f"yaml-{key}", Case(f"libyaml round trip, {n} docs", [str(python), "-c", ROUNDTRIP], stdin=path,
                                              expect="kind:")),
                 run.add(
                     f"k-{key}",
@@ -874,7 +922,7 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
             path = stream(f"scale{n}", copies(base, docs=n))
             group = [
                 run.add(f"ours{n}", Case(f"ours, {n:,} docs", ours_cmd, stdin=path, expect=expect_ours)),
-                run.add(f"yaml{n}", Case(f"libyaml round trip, {n:,} docs", [PY, "-c", ROUNDTRIP], stdin=path,
+                run.add(f"yaml{n}", Case(f"libyaml round trip, {n:,} docs", [str(python), "-c", ROUNDTRIP], stdin=path,
                                          expect="kind:")),
             ]
             if n <= args.kustomize_max:
@@ -891,11 +939,12 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
                     f"k{n}",
                     Case(f"kustomize build (images only), {n:,} docs, once", [str(kustomize), "build", str(path.parent)]),
                 )
-                elapsed, rss, code = run_once(case)
+                elapsed, rss, code, cpu = run_once(case)
                 if code:
                     case.error = f"exit {code}"
                 case.times.append(elapsed)
                 case.rss.append(rss)
+                case.cpu.append(cpu)
                 print(f"  kustomize {n}: {elapsed:.0f} s", file=sys.stderr)
             elif n > args.kustomize_max:
                 run.skipped.append(f"`kustomize build` at {n:,} documents (`make bench BIG=1`)")
@@ -912,7 +961,7 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
                 run.add(f"shared{size}", Case(f"ours, shared labels, {label}", ours_cmd, stdin=path, expect=expect_ours)),
                 run.add(
                     f"yshared{size}",
-                    Case(f"libyaml round trip, shared labels, {label}", [PY, "-c", ROUNDTRIP], stdin=path, expect="kind:"),
+                    Case(f"libyaml round trip, shared labels, {label}", [str(python), "-c", ROUNDTRIP], stdin=path, expect="kind:"),
                 ),
             ]
         measure(run, group, args.shared_reps, scratch, "shared labels")
