@@ -177,9 +177,11 @@ def run_once(
     return elapsed, rss, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
-def warm_up(case: Case, scratch: Path) -> None:
-    out, err = scratch / "warmup.out", scratch / "warmup.err"
-    _t, _rss, code, _cpu = run_once(case, out, err)
+def checked_run(case: Case, scratch: Path) -> tuple[float, int, int, float]:
+    """Run once, keeping the output to check it: a failure or a missing `expect` sets case.error."""
+    out, err = scratch / "checked.out", scratch / "checked.err"
+    result = run_once(case, out, err)
+    code = result[2]
     if code != 0:
         last = err.read_text(errors="replace").strip().splitlines()[-1:]
         case.error = f"exit {code}" + (f": {last[0][:200]}" if last else "")
@@ -189,24 +191,37 @@ def warm_up(case: Case, scratch: Path) -> None:
                 case.error = f"output lacks {case.expect!r}"
     out.unlink(missing_ok=True)
     err.unlink(missing_ok=True)
+    return result
 
 
-def measure(run: Run, group: list[Case], reps: int, scratch: Path, label: str) -> None:
-    """Warm up and check every case, then `reps` rounds, the order rotating each round."""
+def measure(run: Run, group: list[Case], reps: int, scratch: Path, label: str, *, warm_up: bool = True) -> None:
+    """`reps` rounds of the group, the order rotating each round.
+
+    With `warm_up`, every case first runs once unmeasured, its output checked; without
+    (cases of a minute and more, where a warm-up would double the time), the first round
+    is the checked one and counts.
+    """
     live = []
-    for case in group:
-        warm_up(case, scratch)
+    for case in group if warm_up else ():
+        checked_run(case, scratch)
         if case.error:
             print(f"  ! {case.name}: {case.error}; not measured", file=sys.stderr)
         else:
             live.append(case)
+    if not warm_up:
+        live = list(group)
     started = time.perf_counter()
     for i in range(reps):
         order = live[i % len(live) :] + live[: i % len(live)] if live else []
         for case in order:
-            elapsed, rss, code, cpu = run_once(case)
-            if code != 0:
-                case.error = f"exit {code} on run {i + 1}"
+            if case.error:
+                continue
+            if i == 0 and not warm_up:
+                elapsed, rss, code, cpu = checked_run(case, scratch)
+            else:
+                elapsed, rss, code, cpu = run_once(case)
+                if code != 0:
+                    case.error = f"exit {code} on run {i + 1}"
             case.times.append(elapsed)
             case.rss.append(rss)
             case.cpu.append(cpu)
@@ -459,6 +474,7 @@ def goals_table(run: Run) -> list[str]:
     args = run.args
     g = Goals()
     big_hint = "not run (`make bench BIG=1`)"
+    shared_hint = "not run (`make bench SHARED=1` or `BIG=1`)"
 
     # The small release, on the routes users run (issue 13).
     for major in ("3", "4"):
@@ -511,7 +527,7 @@ def goals_table(run: Run) -> list[str]:
             f"Shared labels: ours({hi} MB) / ours({lo} MB) time",
             ratio(c(f"shared{hi}"), c(f"shared{lo}")),
             2.2,
-            why_missing="not measured" if run_shared(args) else big_hint,
+            why_missing="not measured" if run_shared(args) else shared_hint,
         )
 
     # For reading the above.
@@ -576,19 +592,20 @@ def results_markdown(run: Run, command: str, finished: float) -> str:
         else "Peak memory is wait4's max RSS of the child (no /usr/bin/time here: floored at the benchmark's own RSS)."
     )
     rounds = (
-        f"Each case ran once unmeasured, then {args.small_reps} measured rounds ({args.reps} at 10,000 documents "
-        f"and more, {args.shared_reps} for the shared-labels streams; `kustomize build` at sizes above "
-        f"{args.kustomize_max:,} documents once); the runs column counts them."
+        f"Each case ran once unmeasured, its output checked, then {args.small_reps} measured rounds; at 10,000 "
+        f"documents {args.reps} rounds and the shared-labels streams {args.shared_reps}, the first one checked, no "
+        f"warm-up; `kustomize build` above {args.kustomize_max:,} documents once. The runs column counts them."
     )
     paragraphs = [
         "# Benchmark results",
-        "Written whole by `bench/bench.py` on every complete run: `make bench`, or `make bench BIG=1`, which "
-        "adds `kustomize build` at 10,000 documents (once) and the shared-labels streams. A partial run "
-        "(`bench/bench.py --only GROUP,...`) prints its results and leaves this file alone.",
+        "Written whole by `bench/bench.py` on every complete run: `make bench`; `make bench SHARED=1` adds the "
+        "shared-labels streams, `make bench BIG=1` those and `kustomize build` at 10,000 documents (once). A "
+        "partial run (`bench/bench.py --only GROUP,...`) prints its results and leaves this file alone.",
         "## What is measured",
         "Every case is a whole process, timed wall-clock from start to exit, as a user or Helm runs it. "
         "The cases of one group alternate, the order rotating each round, after one unmeasured warm-up run "
-        "that also checks the output, so that background load hits the compared commands alike; the tables "
+        "per case that also checks the output (for the largest streams, the first measured run is the checked "
+        "one), so that background load hits the compared commands alike; the tables "
         "show the median wall time of the measured rounds, their min-max, and the median CPU time (user + "
         "system, the process and its children: it moves less than wall time when other work shares the "
         f"machine; the goals are on wall time). {memory} "
@@ -677,8 +694,10 @@ def main(argv: list[str] | None = None) -> int:
         "kustomize " + tool_version([str(kustomize), "version"]),
     ]
     given = sys.argv[1:] if argv is None else argv
-    command = "make bench" + (" BIG=1" if args.big else "")
-    if set(given) - {"--big"}:
+    make_flags = {"--big": "BIG=1", "--shared-labels": "SHARED=1"}
+    if set(given) <= set(make_flags):
+        command = " ".join(["make bench", *(make_flags[flag] for flag in make_flags if flag in given)])
+    else:
         command = " ".join([".venv/bin/python bench/bench.py", *given])
     text = results_markdown(run, command, time.perf_counter())
     print(text)
@@ -933,7 +952,8 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
                              expect=expect_ours),
                     )
                 )
-            measure(run, group, args.reps if n >= 10000 else args.small_reps, scratch, f"{n:,} documents")
+            measure(run, group, args.reps if n >= 10000 else args.small_reps, scratch, f"{n:,} documents",
+                    warm_up=n < 10000)
             if n > args.kustomize_max and args.big:
                 case = run.add(
                     f"k{n}",
@@ -964,11 +984,11 @@ def bench(run: Run, scratch: Path, helm3: Path, helm4: Path, kustomize: Path) ->
                     Case(f"libyaml round trip, shared labels, {label}", [str(python), "-c", ROUNDTRIP], stdin=path, expect="kind:"),
                 ),
             ]
-        measure(run, group, args.shared_reps, scratch, "shared labels")
+        measure(run, group, args.shared_reps, scratch, "shared labels", warm_up=False)
     elif "shared" in args.groups:
         run.skipped.append(
             f"the shared-labels streams ({', '.join(f'{s} MB' for s in args.shared_sizes)}; "
-            "`make bench BIG=1`, several minutes)"
+            "`make bench SHARED=1` or `BIG=1`, several minutes)"
         )
 
 

@@ -81,7 +81,7 @@ def test_goals_say_how_to_measure_what_a_default_run_skips() -> None:
     run = fake_run([])
     del run.cases["shared25"], run.cases["shared50"]
     rows = "\n".join(bench.goals_table(run))
-    assert "| Shared labels: ours(50 MB) / ours(25 MB) time | — | ≤ 2.2x | not run (`make bench BIG=1`) |" in rows
+    assert "| Shared labels: ours(50 MB) / ours(25 MB) time | — | ≤ 2.2x | not run (`make bench SHARED=1` or `BIG=1`) |" in rows
 
 
 def test_results_file_is_replaced_whole(tmp_path: Path) -> None:
