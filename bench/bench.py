@@ -41,6 +41,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import site
 import statistics
 import subprocess
@@ -609,6 +610,11 @@ def results_markdown(run: Run, command: str, finished: float) -> str:
         "show the median wall time of the measured rounds, their min-max, and the median CPU time (user + "
         "system, the process and its children: it moves less than wall time when other work shares the "
         f"machine; the goals are on wall time). {memory} "
+        "Python runs as in a plugin install (`bin/install-plugin`): ours through a plugin-shaped folder with "
+        "its own `bin/jhub-ck8s` and a `.plugin-venv` (same interpreter, the pinned packages, none of the "
+        "developer venv's `.pth` hooks; the editable install's costs every Python start about 20 ms, see "
+        "`python -c pass, developer .venv`), the code compiled to bytecode first as after a first run; the "
+        "floors and the libyaml round trip use the same interpreter. "
         f"Ours runs as `{' '.join(OURS_ARGS)}`, all transforms on. The kustomize baseline only "
         "renames the images (`images:` entries for every image in the stream, the way ours renames them); "
         "`cat` and a Python pass-through (a Python script that copies stdin to stdout, same interpreter) are "
@@ -681,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: missing {', '.join(missing)}; run `make setup`", file=sys.stderr)
         return 2
     scratch = Path(tempfile.mkdtemp(prefix="jhub-ck8s-bench."))
+    # A stopped run (SIGTERM) still removes its scratch folder.
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     run = Run(args)
     run.load.append(os.getloadavg()[0])
     try:
