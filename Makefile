@@ -8,7 +8,8 @@
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
 #   make test          setup, then pytest, ruff and mypy
 #   make lint          ruff check . and mypy
-#   make bench         setup, then the performance benchmark (bench/bench.py; BIG=1 adds kustomize at 10,000 docs)
+#   make bench         setup, then the performance benchmark, written to bench/RESULTS.md (bench/bench.py;
+#                      BIG=1 adds kustomize at 10,000 docs and the 25/50 MB shared-labels streams, SHARED=1 only the latter)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
 #
@@ -142,9 +143,12 @@ lint: venv
 	$(MYPY)
 
 # --- benchmark (not part of `make test`; measures, never fails on a missed goal) ---
+# BIG=1: kustomize at 10,000 documents (once, ~15 min) and the shared-labels streams;
+# SHARED=1: only the shared-labels streams (25 and 50 MB, several minutes) on top.
 BIG ?=
+SHARED ?=
 bench: setup
-	$(VPY) bench/bench.py $(if $(filter 1 yes true,$(BIG)),--big)
+	$(VPY) bench/bench.py $(if $(filter 1 yes true,$(BIG)),--big) $(if $(filter 1 yes true,$(SHARED)),--shared-labels)
 
 check-tools: setup
 	@$(BIN)/helm3 version --short

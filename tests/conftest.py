@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from paths import FIXTURES, REPO, TOOLS, Z2JH, Z2JH_MISSING  # defined once, for the bench too
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
-Z2JH = REPO.parent / "shared" / "fixtures" / "z2jh-4.4.0"
-TOOLS = Path(os.environ.get("JHUB_CK8S_TOOLS", REPO / ".tools"))
-Z2JH_MISSING = f"shared z2jh fixtures not found at {Z2JH} (they live beside the checkout, not in it)"
+__all__ = ["FIXTURES", "REPO", "TOOLS", "Z2JH", "Z2JH_MISSING"]
 KUBERNETES_VERSIONS = ("1.32.0", "1.33.0", "1.34.0")
 
 
