@@ -6,7 +6,7 @@ transform does to it. Adding a pod-bearing kind is one line in ``POD_SPEC_PATHS`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 # kind -> path from the object to its PodSpec
@@ -128,23 +128,51 @@ def pod_labels(obj: dict[str, Any]) -> dict[str, Any] | None:
     return dict(labels) if isinstance(labels, Mapping) else {}
 
 
+def selector_key(selector: Any) -> Any:
+    """A hashable form of a selector (or any JSON-like value), equal for equal selectors."""
+    if isinstance(selector, Mapping):
+        return ("{", tuple(sorted((str(k), selector_key(v)) for k, v in selector.items())))
+    if isinstance(selector, list | tuple):
+        return ("[", tuple(selector_key(v) for v in selector))
+    return selector if selector is None or isinstance(selector, str | int | float | bool) else repr(selector)
+
+
 class LabelIndex:
     """Items with labels, indexed by label pair, so selecting from a large stream is not
     a scan of every item for every selector (PDBs, NetworkPolicies, Services of many
     releases at once). ``matching`` gives exactly what ``selects`` would, in item order.
+
+    Results are kept per distinct selector: many copies of a release share a handful
+    of selectors, and each is evaluated once (linear, not quadratic, in the copies).
     """
 
     def __init__(self, items: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
         self.items = items
         self._by_pair: dict[tuple[str, str], list[int]] = {}
+        self._results: dict[Any, list[int]] = {}
         for position, (_, labels) in enumerate(items):
             for key, value in labels.items():
                 self._by_pair.setdefault((key, str(value)), []).append(position)
+
+    def selected_by_any(self, selectors: Iterable[Any]) -> set[int]:
+        """Positions selected by at least one of ``selectors`` (each distinct one evaluated once)."""
+        distinct = {selector_key(selector): selector for selector in selectors}
+        found: set[int] = set()
+        for selector in distinct.values():
+            found.update(self.positions(selector))
+        return found
 
     def positions(self, selector: Any) -> list[int]:
         """Positions of the items ``selector`` selects, ascending."""
         if not isinstance(selector, Mapping):
             return []
+        key = selector_key(selector)
+        known = self._results.get(key)
+        if known is None:
+            known = self._results[key] = self._evaluate(selector)
+        return known
+
+    def _evaluate(self, selector: Mapping[str, Any]) -> list[int]:
         match_labels = selector.get("matchLabels")
         if isinstance(match_labels, Mapping) and match_labels:
             buckets = [self._by_pair.get((str(k), str(v)), []) for k, v in match_labels.items()]

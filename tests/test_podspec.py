@@ -50,3 +50,22 @@ def test_pod_specs_of_every_kind():
     assert pod_spec({"kind": "ConfigMap"}) is None
     assert pod_labels(objects["Deployment"]) == {"a": "1"}
     assert pod_labels(objects["PodTemplate"]) is None  # a PodTemplate creates no pods
+
+
+def test_label_index_answers_like_selects_for_repeated_and_distinct_selectors():
+    from jhub_ck8s.podspec import LabelIndex, selects
+
+    items = [(i, {"app": "j", "component": ["hub", "proxy", "user"][i % 3], "copy": str(i)}) for i in range(30)]
+    index = LabelIndex(items)
+    selectors = [
+        {"matchLabels": {"component": "hub"}},
+        {"matchLabels": {"component": "hub"}},  # the same again: answered from the first
+        {"matchLabels": {"app": "j"}, "matchExpressions": [{"key": "component", "operator": "NotIn", "values": ["user"]}]},
+        {"matchExpressions": [{"key": "copy", "operator": "In", "values": ["1", "2"]}]},
+        {},
+        None,
+    ]
+    for selector in selectors:
+        expected = [p for p, (_, labels) in enumerate(items) if selects(selector, labels)]
+        assert index.positions(selector) == expected
+    assert index.selected_by_any(selectors) == {p for s in selectors for p in index.positions(s)}

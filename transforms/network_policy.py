@@ -137,9 +137,9 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     pods: list[Pod] = [(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None]
 
     index = LabelIndex(pods)
-    by_policy = {p for policy in policies for p in index.positions(_selector(policy.obj, "podSelector"))}
+    by_policy = index.selected_by_any(_selector(policy.obj, "podSelector") for policy in policies)
     # A Service selector is a plain label map: it selects like matchLabels.
-    by_service = {p for service in services for p in index.positions({"matchLabels": _selector(service.obj, "selector")})}
+    by_service = index.selected_by_any({"matchLabels": _selector(service.obj, "selector")} for service in services)
     targets: list[Pod] = []
     for position, (doc, labels) in enumerate(pods):
         if position in by_policy:

@@ -33,13 +33,14 @@ After: the StatefulSet only (the PDB is removed and reported).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jhub_ck8s.platform import blocking_pdb, replicas
-from jhub_ck8s.podspec import LabelIndex, pod_labels
+from jhub_ck8s.podspec import LabelIndex, pod_labels, selector_key
 from jhub_ck8s.report import CHANGE, INFO, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.platform import BlockedEviction
     from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
 
@@ -56,14 +57,19 @@ _CHART_VALUES = {
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     live = stream.live()
     pods = LabelIndex([(doc, labels) for doc in live if (labels := pod_labels(doc.obj)) is not None])
+    # Copies of a release share their PDBs' specs: each distinct spec is judged once.
+    judged: dict[Any, tuple[list[tuple[str, int]], BlockedEviction | None]] = {}
     for pdb in live:
         if pdb.kind != "PodDisruptionBudget":
             continue
         spec = pdb.obj.get("spec")
-        selector = spec.get("selector") if isinstance(spec, dict) else None
-        selected = pods.matching(selector)
-        workloads = [(doc.label, n) for doc in selected if (n := replicas(doc.obj)) is not None]
-        blocking = blocking_pdb(spec, workloads)
+        key = selector_key(spec)
+        if key not in judged:
+            selector = spec.get("selector") if isinstance(spec, dict) else None
+            selected = pods.matching(selector)
+            workloads = [(doc.label, n) for doc in selected if (n := replicas(doc.obj)) is not None]
+            judged[key] = (workloads, blocking_pdb(spec, workloads))
+        workloads, blocking = judged[key]
         reason = blocking.reason if blocking else None
         if reason is not None:
             pdb.removed = True
