@@ -17,7 +17,12 @@ follows YAML 1.1 and disagrees with Go on plain scalars such as ``0921``, ``3e19
   no reader folds them into line breaks. Multi-line strings use literal block style
   where YAML allows it (ConfigMap scripts stay readable).
 * **aliases**: ``check_aliasing`` refuses a document whose alias expansion Go refuses
-  ("document contains excessive aliasing"), with the same counting rule as go-yaml v2.
+  ("document contains excessive aliasing"), with the same counting rule as go-yaml v2;
+* **depth**: ``load`` refuses a document nesting deeper than ``MAX_DEPTH`` (TooDeep);
+* **speed, same result**: ``load`` builds plain data straight from libyaml's nodes and
+  ``dump`` writes plain data straight to text, each exactly as PyYAML's safe constructor
+  and libyaml's emitter would (``tests/test_yamlio.py`` compares them on every recorded
+  render and on generated data); anything else goes through PyYAML itself.
 
 Before (PyYAML's stock dumper, a string ``"0921"``)::
 
