@@ -53,6 +53,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))  # the project itself (the helm manifest below)
 from paths import Z2JH as FIXTURES  # noqa: E402  (the one definition of where the shared fixtures are)
 
 CHART = REPO / "bench" / "chart"
@@ -73,17 +74,7 @@ ROUNDTRIP = (
 )
 
 # The same manifest jhub_ck8s/helm.py registers for one helm call (a private plugins folder).
-POSTRENDERER_PLUGIN = """\
-apiVersion: v1
-type: postrenderer/v1
-name: {name}
-version: 0.1.0
-runtime: subprocess
-runtimeConfig:
-  platformCommand:
-    - command: "{command}"
-"""
-
+from jhub_ck8s.helm import POSTRENDERER_MANIFEST as POSTRENDERER_PLUGIN  # noqa: E402
 
 # --- running and measuring -------------------------------------------------------------
 

@@ -90,7 +90,7 @@ class PostRenderer:
     env: Mapping[str, str]
 
 
-_PRIVATE_MANIFEST = """\
+POSTRENDERER_MANIFEST = """\
 # Written by helm ck8s-jupyter for one helm call; never installed anywhere.
 apiVersion: v1
 type: postrenderer/v1
@@ -113,7 +113,7 @@ def post_renderer_for(
     plugin_dir = workdir / "plugins" / PRIVATE_PLUGIN_NAME
     plugin_dir.mkdir(parents=True, exist_ok=True)
     (plugin_dir / "plugin.yaml").write_text(
-        _PRIVATE_MANIFEST.format(name=PRIVATE_PLUGIN_NAME, command=executable), encoding="utf-8"
+        POSTRENDERER_MANIFEST.format(name=PRIVATE_PLUGIN_NAME, command=executable), encoding="utf-8"
     )
     existing = helm.plugins_path()
     plugins = str(workdir / "plugins") + (os.pathsep + existing if existing else "")
