@@ -13,6 +13,7 @@ set -euo pipefail
 
 tools=$1 modfile=$2 out=$3 helm=$4
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/yamlread" && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 deps() { go version -m "$1" | awk '$1 == "dep" && ($2 == "sigs.k8s.io/yaml" || $2 == "k8s.io/apimachinery" || $2 == "go.yaml.in/yaml/v2") { print $2 "@" $3 "=" $4 }' | sort; }
 
@@ -20,15 +21,12 @@ if [[ ! -x "$helm" ]]; then
     echo "build-yamlread: ERROR: $helm is missing (make helm first): the oracle is pinned to its YAML reader" >&2
     exit 1
 fi
-mkdir -p "$tools/bin" "$tools/go" "$tools/downloads/gomod"
+
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 (
     cd "$src"
-    env GOPATH="$tools/go" GOMODCACHE="$tools/downloads/gomod" GOCACHE="$tools/go/cache" \
-        GOSUMDB=sum.golang.org GONOSUMDB= GONOSUMCHECK= GOPRIVATE= GOINSECURE= GONOPROXY= \
-        GOTOOLCHAIN=local GOFLAGS="-modcacherw -trimpath -buildvcs=false -mod=readonly" CGO_ENABLED=0 \
-        go build -modfile="$modfile" -o "$tmp" .
+    project_go "$tools" "-buildvcs=false -mod=readonly" build -modfile="$modfile" -o "$tmp" .
 )
 want=$(deps "$helm")
 got=$(deps "$tmp")

@@ -16,6 +16,7 @@
 # skipped, with a note). A binary already in place that passes the same checks is
 # kept, so re-runs take well under a second.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 name=$1 tools=$2 pkg=$3 version=$4 modsums=$5 bin_go=$6 bin_sha256=$7 version_arg=$8 ldflags=${9:-}
 bin="$tools/bin/$name"
@@ -61,23 +62,13 @@ fi
 
 build_flags=()
 [[ -z "$ldflags" ]] || build_flags=(-ldflags="$ldflags")
-mkdir -p "$tools/bin" "$tools/go" "$tools/downloads/gomod"
+
 # go install keeps an existing binary whose build ID looks current: remove it.
 rm -f "$bin"
 echo "install-$name: go install $pkg@$version ..." >&2
 # Everything project-local; checksum verification forced on whatever the
 # caller's environment or `go env -w` file says.
-env \
-    GOPATH="$tools/go" \
-    GOMODCACHE="$tools/downloads/gomod" \
-    GOCACHE="$tools/go/cache" \
-    GOBIN="$tools/bin" \
-    GOSUMDB=sum.golang.org \
-    GONOSUMDB= GONOSUMCHECK= GOPRIVATE= GOINSECURE= GONOPROXY= \
-    GOTOOLCHAIN=local \
-    GOFLAGS="-modcacherw -trimpath" \
-    CGO_ENABLED=0 \
-    go install "${build_flags[@]}" "$pkg@$version"
+project_go "$tools" "" install "${build_flags[@]}" "$pkg@$version"
 
 if ! problem=$(check_binary "$bin"); then
     echo "install-$name: ERROR: $problem" >&2

@@ -15,6 +15,7 @@
 # what was built from which go.sum: a re-run with nothing changed takes well under a
 # second. Caches (modules, build) live under TOOLS_DIR like every other Go tool's.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 tools=$1 module=$2 version=$3 gosum_sha256=$4 etcd_version=$5
 binaries=(kube-apiserver kube-controller-manager)
@@ -57,7 +58,7 @@ fi
 
 command -v go >/dev/null 2>&1 || die "'go' is not on PATH; the control plane is built with go build"
 
-mkdir -p "$tools/bin" "$tools/go" "$tools/downloads/gomod" "$tools/kube"
+mkdir -p "$tools/bin" "$tools/kube"
 out="$tools/kube/build"
 rm -rf "$out" "$stamp"
 mkdir -p "$out"
@@ -65,17 +66,8 @@ say "go build ${binaries[*]} $version (8-15 minutes on 2 cores from a cold cache
 start=$(date +%s)
 (
     cd "$module"
-    env \
-        GOPATH="$tools/go" \
-        GOMODCACHE="$tools/downloads/gomod" \
-        GOCACHE="$tools/go/cache" \
-        GOSUMDB=sum.golang.org \
-        GONOSUMDB= GONOSUMCHECK= GOPRIVATE= GOINSECURE= GONOPROXY= \
-        GOTOOLCHAIN=local \
-        GOFLAGS="-modcacherw -trimpath -mod=readonly -buildvcs=false" \
-        CGO_ENABLED=0 \
-        go build -o "$out/" -ldflags="$ldflags" \
-            k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+    project_go "$tools" "-mod=readonly -buildvcs=false" build -o "$out/" -ldflags="$ldflags" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
 )
 for name in "${binaries[@]}"; do
     mv -f "$out/$name" "$tools/bin/$name"
