@@ -205,6 +205,16 @@ def test_errors_are_one_clear_line(text, message):
     assert "\n" not in str(caught.value)
 
 
+def test_a_duplicate_key_is_named_but_its_values_never_shown():
+    """ruamel's own message quotes both values; a values file holds secrets (issue 10)."""
+    text = "hub:\n  cookieSecret: FIRST-SECRET-VALUE\n  cookieSecret: SECOND-SECRET-VALUE\n"
+    with pytest.raises(ValuesImportError) as caught:
+        import_values(text)
+    message = str(caught.value)
+    assert "duplicate key 'cookieSecret'" in message and "line 3" in message
+    assert "SECRET-VALUE" not in message
+
+
 def test_bad_registry_argument():
     with pytest.raises(ValuesImportError, match=r"registry: .*scheme"):
         import_values("hub: {}\n", registry="https://harbor.example.com/jh")
