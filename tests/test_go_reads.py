@@ -20,7 +20,7 @@ import string
 
 import pytest
 import yaml
-from conftest import FIXTURES, KUBERNETES_VERSIONS, kubeconform, run_postrender, z2jh_streams
+from conftest import FIXTURES, KUBERNETES_VERSIONS, TOOLS, kubeconform, run_postrender, z2jh_streams
 from goyaml import HELMS, GoReadError, go_read, meant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,7 +71,7 @@ def test_standin_chart_render_read_by_go_as_meant(tmp_path):
 
     from jhub_ck8s.helm import Helm
 
-    helm_bin = FIXTURES.parent.parent / ".tools" / "bin" / "helm4"
+    helm_bin = TOOLS / "bin" / "helm4"
     if not helm_bin.exists():
         pytest.skip(f"{helm_bin} is not installed: run make setup")
     chart = build_standin_chart(tmp_path)
