@@ -196,8 +196,11 @@ def test_a_signal_stops_the_run_kills_skopeo_and_keeps_the_lock_true(world, tmp_
     env = env_for(tmp_path, JHUB_CK8S_DEST_CREDS=f"{USER}:{PASSWORD}", JHUB_CK8S_SKOPEO=str(slow), TMPDIR=str(tmpdir))
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: lock.exists() and groups.exists() and len(groups.read_text().split()) >= 2,
-                 "one image was done and two copies hung", process)
+        # The steady state: the first image is done and all three workers hang. Signalling
+        # earlier races the worker that has just finished the first copy and is starting the
+        # next one (it would count as started after the signal, though it was not).
+        wait_for(lambda: lock.exists() and groups.exists() and len(groups.read_text().split()) == 3,
+                 "one image was done and three copies hung", process)
         assert bool(list(tmpdir.glob("jhub-ck8s-auth-*"))) is auth_files_on_disk
         hung = {int(pid) for pid in groups.read_text().split()}
         assert processes_in_groups(hung)
