@@ -1,10 +1,12 @@
-"""SIGINT and SIGTERM as a request to stop, for commands that run child processes.
+"""SIGINT, SIGTERM and SIGHUP as a request to stop, for commands that run child processes.
 
-Inside ``Interrupts()`` the two signals no longer end the process on the spot (which would
-orphan skopeo and skip every ``finally``): each one is recorded and the registered
-callbacks run, in a thread of their own, because a signal handler runs in the middle of
-whatever the main thread was doing and must not wait for a lock that code may hold.
-The command then ends its work in order and exits with ``exit_code`` (128 + the signal).
+Inside ``Interrupts()`` these signals no longer end the process on the spot (which would
+orphan skopeo, skip every ``finally`` and leave credentials on disk): each one is recorded
+and the registered callbacks run, in a thread of their own, because a signal handler runs
+in the middle of whatever the main thread was doing and must not wait for a lock that code
+may hold. The command then ends its work in order and exits with ``exit_code`` (128 + the
+signal). SIGHUP is the terminal or ssh session going away. A signal the process was
+started with ignored (``nohup``, a background job's SIGINT) stays ignored.
 
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
         interrupts.call(skopeo.cancel)
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Interrupts:
@@ -53,7 +55,9 @@ class Interrupts:
 
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
-            self._previous = {sig: signal.signal(sig, self._handle) for sig in _SIGNALS}
+            for sig in _SIGNALS:
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,7 +20,11 @@ what the answers mean. ``Mirror`` guarantees:
 * **interrupts**: after ``Skopeo.cancel()`` nothing new starts, the running copies are
   killed, and their images are reported as interrupted (not in the lock file);
 * credentials are bound to the registries they are for (``for_images``); two sources
-  mapped to one destination never get here (``inventory.collect`` refuses them).
+  mapped to one destination never get here (``inventory.collect`` refuses them);
+* **one destination, one image**: references of one repository and tag that only differ
+  in a pinned digest (``x:1.0`` and ``x:1.0@sha256:...``) share a destination tag. Their
+  copies run one after the other, never at once, and if they resolve to different digests
+  the later one fails, even with ``force``: a tag cannot hold both.
 
 ``verify`` checks every destination (index children included) against the lock file and
 says what is wrong: missing, incomplete, another digest, or not checkable (and why).
@@ -217,6 +221,9 @@ class Mirror:
         self._doomed: dict[str, Problem] = {}  # source registry -> the failure that dooms it
         self._reported: set[tuple[Side | None, str | None, Failure | None]] = set()
         self._finished = itertools.count(1)
+        # destination reference -> its lock, and the (source, digest) this run gave it
+        self._destination_locks: dict[str, threading.Lock] = {}
+        self._claims: dict[str, tuple[str, str]] = {}
 
     @classmethod
     def for_images(
@@ -352,10 +359,44 @@ class Mirror:
 
     # -- mirroring
 
+    @staticmethod
+    def _pushed_to(destination: ImageRef) -> str:
+        """What a copy writes: the tag (skopeo pushes to the tag and ignores a pinned digest)."""
+        if destination.tag is None:
+            return destination.normalized
+        return ImageRef(destination.registry, destination.repository, destination.tag).normalized
+
+    def _destination_lock(self, destination: ImageRef) -> threading.Lock:
+        with self._guard:
+            return self._destination_locks.setdefault(self._pushed_to(destination), threading.Lock())
+
+    def _claim(self, image: InventoryImage, manifest: Manifest) -> None:
+        """Refuse a second digest for a destination tag this run already gave another one."""
+        assert image.destination is not None
+        target, source = self._pushed_to(image.destination), image.source.normalized
+        with self._guard:
+            earlier = self._claims.setdefault(target, (source, manifest.digest))
+        if earlier[1] != manifest.digest:
+            raise _Failed(
+                Problem(
+                    f"destination {target} would hold two images: {earlier[0]} is {earlier[1]}, "
+                    f"{source} is {manifest.digest}; pin both to one digest, or give one its own "
+                    "repository in registryMap",
+                    Side.DESTINATION, image.destination.registry,
+                )
+            )
+
     def _copy(self, image: InventoryImage, dry_run: bool) -> tuple[Status, Manifest, str | None]:
+        assert image.destination is not None
+        # one image at a time per destination tag: two jobs must not both find it missing
+        with self._destination_lock(image.destination):
+            return self._copy_one(image, dry_run)
+
+    def _copy_one(self, image: InventoryImage, dry_run: bool) -> tuple[Status, Manifest, str | None]:
         source, destination = image.source, image.destination
         assert destination is not None
         manifest = self._resolve(source, Side.SOURCE)
+        self._claim(image, manifest)
         self._check_not_doomed(Side.DESTINATION, destination.registry)
         present = self._inspect(destination, Side.DESTINATION)
         if present is not None and present.digest != manifest.digest and not self.options.force:

@@ -180,8 +180,8 @@ def test_images_lock_output_binds_credentials_too(world, deny, tmp_path):
 
 @pytest.mark.parametrize(
     ("sig", "auth_files_on_disk"),
-    [(signal.SIGINT, False), (signal.SIGTERM, True)],
-    ids=["SIGINT-in-memory-auth", "SIGTERM-auth-files-on-disk"],
+    [(signal.SIGINT, False), (signal.SIGTERM, True), (signal.SIGHUP, True)],
+    ids=["SIGINT-in-memory-auth", "SIGTERM-auth-files-on-disk", "SIGHUP-auth-files-on-disk"],
 )
 def test_a_signal_stops_the_run_kills_skopeo_and_keeps_the_lock_true(world, tmp_path, sig, auth_files_on_disk):
     """The first copy is quick, every later one hangs: the signal comes while copies run."""
@@ -360,6 +360,33 @@ def test_two_sources_for_one_destination_are_refused_everywhere(world, deny, tmp
                             "--config", str(config)], capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
     assert fixed.returncode == 0, fixed.stderr
     assert f"{world.harbor.host}/other/apps/x:1.0" in fixed.stdout
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "force"])
+def test_one_tag_pinned_to_two_digests_is_copied_once_and_the_other_fails(world, tmp_path, force):
+    """``dup:1.0`` and ``dup:1.0@sha256:<another image>`` share one destination tag. The
+    inventory cannot know they differ until both are resolved, so ``mirror`` runs them one
+    after the other (never both finding the tag missing) and fails the second: one tag cannot
+    hold two images, not even with --force."""
+    repository = f"{world.upstream.host}/apps/dup"
+    push(world.layout, "amd", f"{repository}:1.0")
+    push(world.layout, "other", f"{repository}:other")
+    other = world.layout.digests["other"]
+    tagged, pinned = f"{repository}:1.0", f"{repository}:1.0@{other}"
+    target = world.project()
+    lock = tmp_path / "images.lock.yaml"
+    extra = ("--force",) if force else ()
+    result = run_mirror(world, target, lock, "--jobs", "2", *FAST, *extra, stream=stream_of(tmp_path, tagged, pinned),
+                        tmp_path=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "2 images: 1 copied, 0 already present, 1 failed" in result.stderr
+    line = next(line for line in progress(result) if "would hold two images" in line)
+    assert f"{target}/apps/dup:1.0" in line and world.layout.digests["amd"] in line and other in line
+    assert "registryMap" in line
+    entries = lock_matches_destination(lock)  # one entry (whichever ran first), and the tag holds it
+    assert len(entries) == 1 and entries[0].destination.startswith(f"{target}/apps/dup:1.0")
+    tag = harbor_raw(f"{target}/apps/dup:1.0")
+    assert tag is not None and sha256(tag) == entries[0].digest
 
 
 def test_a_collision_with_a_runtime_image_names_its_key_not_its_value(tmp_path):

@@ -177,3 +177,21 @@ def test_interrupts_call_back_and_give_the_exit_code():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
     assert result.stdout.split() == ["1", "SIGTERM", str(128 + signal.SIGTERM)], result.stderr
     assert Interrupts().exit_code == 0
+
+
+def test_a_signal_ignored_at_start_stays_ignored():
+    """Under ``nohup`` SIGHUP is ignored: a hang-up must not become an interrupt."""
+    code = (
+        "import os, signal, time\n"
+        "from jhub_ck8s.interrupts import Interrupts\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "with Interrupts() as interrupts:\n"
+        "    os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while not interrupts.received and time.monotonic() < deadline: time.sleep(0.01)\n"
+        "    time.sleep(0.1)\n"
+        "print(' '.join(s.name for s in interrupts.received), signal.getsignal(signal.SIGHUP) is signal.SIG_IGN)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
+    assert result.stdout.split() == ["SIGINT", "True"], result.stderr
