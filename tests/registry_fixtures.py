@@ -274,3 +274,12 @@ def processes_in_groups(groups: set[int]) -> list[str]:
         if int(group) in groups and state != "Z":
             found.append(f"{stat.parent.name} {command}")
     return found
+
+
+def processes_left_in_groups(groups: set[int], seconds: float = 10.0) -> list[str]:
+    """``processes_in_groups`` once they had ``seconds`` to die: a process SIGKILLed a moment
+    ago may still be listed until the kernel has torn it down."""
+    deadline = time.monotonic() + seconds
+    while (found := processes_in_groups(groups)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found

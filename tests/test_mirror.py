@@ -152,10 +152,16 @@ def test_verify_before_mirroring_lists_the_missing(world, tmp_path):
 
 
 def test_interrupted_run_then_rerun_completes(world, tmp_path):
-    """A slow skopeo (sleeps before each copy) so the run can be killed after the first image."""
+    """``kill -9`` after the first image (nothing of ours can clean up), then a rerun.
+
+    A slow skopeo (sleeps before each copy) leaves time to kill the run after the first image.
+    Each skopeo runs in a session of its own, so killing the run's process group does not reach
+    it: the test kills the recorded skopeo groups too, as a machine that goes down would. The
+    rerun must then find exactly what is at the destination (the lock may lag by the one image
+    whose copy ended just before the kill) and copy the rest."""
     real = shutil.which("skopeo")
-    slow = tmp_path / "slow-skopeo"
-    slow.write_text(f'#!/bin/sh\nif [ "$1" = copy ]; then sleep 1; fi\nexec {real} "$@"\n')
+    slow, groups = tmp_path / "slow-skopeo", tmp_path / "groups"
+    slow.write_text(f'#!/bin/sh\nif [ "$1" = copy ]; then echo $$ >> "{groups}"; sleep 1; fi\nexec {real} "$@"\n')
     slow.chmod(0o755)
     target = world.project()
     lock = tmp_path / "images.lock.yaml"
@@ -175,12 +181,16 @@ def test_interrupted_run_then_rerun_completes(world, tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        for group in {int(pid) for pid in groups.read_text().split()} if groups.exists() else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
     kept = locks.load(str(lock)).entries  # still a valid lock file: written atomically
     assert 1 <= len(kept) < len(UPSTREAM_IMAGES)
+    there = [r for r in UPSTREAM_IMAGES if harbor_raw(f"{target}/{r}") is not None]
+    assert {e.destination for e in kept} <= {f"{target}/{r}" for r in there}  # the lock never lists what is not there
     rerun = run_mirror(world, target, lock, tmp_path=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
-    present = len(kept)
-    assert f"{len(UPSTREAM_IMAGES) - present} copied, {present} already present" in rerun.stderr
+    assert f"{len(UPSTREAM_IMAGES) - len(there)} copied, {len(there)} already present" in rerun.stderr
     assert len(locks.load(str(lock)).entries) == len(UPSTREAM_IMAGES)
 
 

@@ -38,6 +38,7 @@ from registry_fixtures import (
     delete_manifest,
     free_port,
     processes_in_groups,
+    processes_left_in_groups,
     push,
     sha256,
 )
@@ -215,7 +216,7 @@ def test_a_signal_stops_the_run_kills_skopeo_and_keeps_the_lock_true(world, tmp_
     assert f"interrupted by {sig.name}" in stderr and "not done:" in stderr
     assert "interrupted" in stderr and "not started" in stderr
     assert len(groups.read_text().split()) == len(hung)  # nothing new started after the signal
-    assert processes_in_groups(hung) == []  # the hung copies were killed with their process groups
+    assert processes_left_in_groups(hung) == []  # the hung copies were killed with their process groups
     assert list(tmpdir.glob("jhub-ck8s-auth-*")) == []  # no credentials left behind
     kept = lock_matches_destination(lock)  # the lock lists only what is really there
     assert 1 <= len(kept) < len(UPSTREAM_IMAGES)
@@ -293,7 +294,7 @@ def test_a_copy_that_hangs_is_killed_after_the_copy_timeout(world, tmp_path):
     assert result.returncode == 1
     assert "did not answer in time after 1 attempt(s): no answer within 2s (skopeo copy was stopped)" in result.stderr
     assert f"{len(UPSTREAM_IMAGES) - 1} not started" in result.stderr
-    assert processes_in_groups({int(pid) for pid in groups.read_text().split()}) == []
+    assert processes_left_in_groups({int(pid) for pid in groups.read_text().split()}) == []
 
 
 @pytest.mark.parametrize("fault", ["never answers", "refuses connections"])
@@ -326,7 +327,14 @@ def test_a_destination_refusing_the_credentials_is_reported_once(world, deny, tm
 
 
 def test_the_first_problem_is_the_first_in_time(world, tmp_path):
-    late = wrapper(tmp_path, 'case "$*" in *aaa*) sleep 3;; esac')
+    """"aaa" sorts first, but its call waits until the "zzz" call has ended (a handshake
+    through a marker file, then a second's grace for the run to record it), so "zzz" fails
+    first in time however slowly the machine starts processes."""
+    marker = tmp_path / "zzz-ended"
+    late = wrapper(tmp_path, f'''case "$*" in
+  *zzz*) {shutil.which("skopeo")} "$@"; code=$?; touch "{marker}"; exit $code;;
+  *aaa*) while [ ! -e "{marker}" ]; do sleep 0.05; done; sleep 1;;
+esac''')
     early, delayed = f"{world.upstream.host}/zzz/missing:1.0", f"{world.upstream.host}/aaa/missing:1.0"
     stream = stream_of(tmp_path, delayed, early)
     result = run_mirror(world, world.project(), tmp_path / "l.yaml", *FAST, stream=stream,
