@@ -15,8 +15,11 @@ what the answers mean. ``Mirror`` guarantees:
   be reached, does not answer in time or speaks no TLS dooms every later copy, so nothing
   new starts (that problem is reported once). A source registry that cannot be reached,
   does not answer or speaks no TLS fails only its own images; a refused source image, a
-  missing one or a conflict fails only that image. Retryable failures (unreachable,
-  time-out, 5xx, 429) are retried with exponential backoff; every call has a time-out;
+  missing one or a conflict fails only that image. A copy that fails without naming a
+  side is put to both registries: the one that does not answer is blamed, and if both
+  answer, only that image fails. Retryable failures (unreachable, time-out, 5xx, 429) are
+  retried with exponential backoff, except a copy past ``copy_timeout`` (its budget is
+  spent); every call has a time-out;
 * **interrupts**: after ``Skopeo.cancel()`` nothing new starts, the running copies are
   killed, and their images are reported as interrupted (not in the lock file);
 * credentials are bound to the registries they are for (``for_images``); two sources
@@ -261,7 +264,10 @@ class Mirror:
             try:
                 return call()
             except SkopeoError as exc:
-                if not exc.kind.retryable or attempt >= self.options.retries or not keep_going():
+                # A copy that outlived --copy-timeout spent the whole budget: starting the
+                # transfer over would only double the wait.
+                spent = exc.kind is Failure.TIMEOUT and exc.verb is Verb.COPY
+                if spent or not exc.kind.retryable or attempt >= self.options.retries or not keep_going():
                     exc.attempts = attempt + 1
                     raise
                 self._pause(self.options.retry_delay * (2**attempt))
@@ -418,11 +424,7 @@ class Mirror:
         try:
             self._retrying(lambda: self.skopeo.copy(pinned, destination, src, dest, self.options.copy_timeout), keep_going)
         except SkopeoError as exc:
-            # Both sides were just read, so a failure now is mostly the push: the source is
-            # blamed only when skopeo names it.
-            if exc.side is Side.SOURCE:
-                raise _Failed(self.problem(exc, source, Side.SOURCE)) from None
-            raise _Failed(self.problem(exc, destination, Side.DESTINATION)) from None
+            raise _Failed(self._copy_problem(exc, source, pinned, destination)) from None
         copied = self._inspect(destination, Side.DESTINATION)
         gaps = self._missing_children(destination, copied, Side.DESTINATION) if copied else []
         if copied is None or copied.digest != manifest.digest or gaps:
@@ -435,6 +437,32 @@ class Mirror:
                 )
             )
         return Status.COPIED, manifest, None
+
+    def _copy_problem(self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef) -> Problem:
+        """Whom a failed copy blames.
+
+        skopeo names the side of most failures. A copy that timed out or lost its connection
+        without saying where is put to both registries with one manifest read each: the
+        first that does not answer now is blamed (the destination stops the run, a source
+        fails only its own images); if both answer, the failure is this image's own (a large
+        image on a slow link, a source that serves manifests but stalls on blobs).
+        """
+        if exc.side is not None:
+            return self.problem(exc, source if exc.side is Side.SOURCE else destination, exc.side)
+        if not exc.kind.retryable:
+            return self.problem(exc, destination, Side.DESTINATION)
+        for side, ref in ((Side.DESTINATION, destination), (Side.SOURCE, pinned)):
+            try:
+                self.skopeo.inspect(ref, self.access[side], self.options.timeout)
+            except SkopeoError as probe:
+                if probe.kind.retryable or probe.kind is Failure.TLS:
+                    return self.problem(exc, source if side is Side.SOURCE else destination, side)
+        flag = "--copy-timeout" if exc.kind is Failure.TIMEOUT else "--retries"
+        return Problem(
+            f"copy of {source.normalized} to {destination.normalized} failed after {exc.attempts} attempt(s) "
+            f"({exc.detail}), while both registries answer: this image is the problem (large, or a slow "
+            f"link); raise {flag}, or copy it on its own with --jobs 1",
+        )
 
     def _one(self, image: InventoryImage, lock: locks.LockFile | None, dry_run: bool) -> ImageResult:
         start = time.monotonic()

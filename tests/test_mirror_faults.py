@@ -284,17 +284,45 @@ def test_a_destination_that_never_answers_stops_the_run_after_its_retries(world,
     assert not lock.exists() and str(lock) not in result.stderr and "lock file" not in result.stderr
 
 
-def test_a_copy_that_hangs_is_killed_after_the_copy_timeout(world, tmp_path):
+def test_a_copy_that_hangs_while_both_registries_answer_fails_only_that_image(world, tmp_path):
+    """The hub's copy hangs (a huge image, a stalled blob), yet both registries answer a
+    manifest read right after: the image is the problem, not a registry. It is killed at
+    --copy-timeout and not retried (the budget is spent); the other image is still copied."""
     groups = tmp_path / "groups"
-    hang = wrapper(tmp_path, f'if [ "$1" = copy ]; then echo $$ >> "{groups}"; sleep 300; fi')
+    hang = wrapper(tmp_path, f'case "$*" in copy*k8s-hub*) echo $$ >> "{groups}"; sleep 300;; esac')
+    hub, proxy = f"{world.upstream.host}/{HUB}", f"{world.upstream.host}/{PROXY}"
+    lock = tmp_path / "l.yaml"
     start = time.monotonic()
-    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--copy-timeout", "2", "--jobs", "1", *FAST,
+    result = run_mirror(world, world.project(), lock, "--copy-timeout", "2", "--jobs", "1", "--retries", "2",
+                        "--retry-delay", "0", stream=stream_of(tmp_path, hub, proxy),
                         env={"JHUB_CK8S_SKOPEO": str(hang)}, tmp_path=tmp_path)
     assert time.monotonic() - start < 60
     assert result.returncode == 1
-    assert "did not answer in time after 1 attempt(s): no answer within 2s (skopeo copy was stopped)" in result.stderr
-    assert f"{len(UPSTREAM_IMAGES) - 1} not started" in result.stderr
+    assert "2 images: 1 copied, 0 already present, 1 failed" in result.stderr and "not started" not in result.stderr
+    line = next(line for line in progress(result) if "failed" in line)
+    assert f"copy of {hub} to " in line and "after 1 attempt(s)" in line and "no answer within 2s" in line
+    assert "both registries answer" in line and "--copy-timeout" in line
+    assert "destination registry" not in result.stderr and "source registry" not in result.stderr
+    assert len(groups.read_text().split()) == 1  # not retried
     assert processes_left_in_groups({int(pid) for pid in groups.read_text().split()}) == []
+    assert [e.source for e in lock_matches_destination(lock)] == [proxy]
+
+
+def test_a_copy_that_hangs_because_the_source_went_silent_blames_the_source(world, tmp_path):
+    """The copy hangs and the source no longer answers a manifest read: the source is
+    blamed (its images fail), never the destination (which would stop the whole run)."""
+    began = tmp_path / "copy-began"
+    hang = wrapper(tmp_path, f"""case "$*" in
+  copy*) touch "{began}"; sleep 300;;
+  inspect*{world.upstream.host}*) [ -e "{began}" ] && sleep 300;;
+esac""")
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--copy-timeout", "2", "--timeout", "2",
+                        "--jobs", "1", *FAST, stream=stream_of(tmp_path, f"{world.upstream.host}/{HUB}"),
+                        env={"JHUB_CK8S_SKOPEO": str(hang)}, tmp_path=tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in progress(result) if "failed" in line)
+    assert f"source registry {world.upstream.host} did not answer in time" in line and "--copy-timeout" in line
+    assert "destination registry" not in result.stderr
 
 
 @pytest.mark.parametrize("fault", ["never answers", "refuses connections"])
