@@ -12,6 +12,7 @@ written where ``--report``, ``$JHUB_CK8S_REPORT`` and the ``report`` setting say
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -242,8 +243,21 @@ def _write_stdout(text: str) -> bool:
     if sys.stdout is None:
         return False
     try:
-        sys.stdout.write(text)
         sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (ValueError, OSError):  # closed, or not a file (a test's StringIO)
+        fd = -1
+    try:
+        if fd < 0:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            # os.write, counting bytes: a reader that goes away mid-stream makes one write
+            # come back short, which io.TextIOWrapper does not report (exit 0 with half a
+            # stream); the next write then fails with EPIPE.
+            view = memoryview(text.encode("utf-8"))
+            while view:
+                view = view[os.write(fd, view):]
     except (BrokenPipeError, ValueError, OSError):
         # Nothing more can go to stdout; point it at /dev/null so the interpreter's own
         # flush at exit does not print "Exception ignored" (the Python docs' recipe).
@@ -304,7 +318,11 @@ def _run(argv: list[str]) -> int:
     sys.stderr.write(report.table(changes=not quiet))
     _write_reports(report, report_paths)
     if report.exit_code == 0 and not _write_stdout(output):
-        return EXIT_INPUT  # the reader of stdout went away: the output is incomplete, quietly
+        # the reader of stdout went away: what it got is incomplete, and it must not pass
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("jhub-ck8s: error: stdout was closed before the whole stream was written; "
+                             "the output is incomplete\n")
+        return EXIT_INPUT
     return report.exit_code
 
 

@@ -263,6 +263,26 @@ def test_stdout_closed_early_is_not_a_silent_success():
     assert b"Traceback" not in done.stderr and b"Exception ignored" not in done.stderr, done.stderr.decode()
 
 
+def test_stdout_closed_mid_stream_is_an_error_not_half_a_release(tmp_path):
+    """The reader takes a few bytes of a stream far larger than a pipe's buffer and goes away:
+    one write comes back short, which Python's text layer does not report. Exit 2 and a line."""
+    copies = "".join(HUB_DEPLOYMENT.replace("{name: hub,", f"{{name: hub-{i},", 1) for i in range(1000))
+    assert len(copies) > 4 * 65536
+    errors = tmp_path / "stderr"
+    command = [sys.executable, str(REPO / "postrender.py"), "--registry=harbor.example.com/jupyterhub", "-q"]
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(copies.encode())
+        process.stdin.close()
+        assert process.stdout.read(10)
+        process.stdout.close()
+        assert process.wait(timeout=60) == 2
+    message = errors.read_text()
+    assert "stdout was closed before the whole stream was written" in message
+    assert "Traceback" not in message and "Exception ignored" not in message
+
+
 @pytest.mark.parametrize("variant", ["stringData", "data"])
 def test_patch_of_values_yaml_has_the_final_word(variant, tmp_path):
     """Applied after the hub config is written back (not overwritten by it), and the hub restarts."""
