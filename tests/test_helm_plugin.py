@@ -40,7 +40,8 @@ class HelmEnv:
         return int(self.name[-1])
 
     def run(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([self.binary, *args], env={**self.env, **(env or {})}, capture_output=True, text=True, check=False, cwd=cwd)
+        return subprocess.run([self.binary, *args], env={**self.env, **(env or {})}, capture_output=True, text=True, check=False,
+                              cwd=cwd, timeout=600)
 
 
 @pytest.fixture(scope="session")
@@ -325,7 +326,8 @@ def test_make_demo_offline_without_archive_is_one_line(tmp_path, wheelhouse):
     helm = _helm_env("helm4", tmp_path, wheelhouse)
     env = {**helm.env, "DEMO_PYTHON": sys.executable, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
     env.pop("JUPYTERHUB_CHART", None)
-    result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False, cwd=REPO)
+    result = subprocess.run(["bash", str(REPO / "tools" / "demo.sh")], env=env, capture_output=True, text=True, check=False,
+                            cwd=REPO, timeout=300)
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "pass --chart-archive FILE or set JUPYTERHUB_CHART=FILE" in errors[0]
