@@ -12,7 +12,6 @@ written where ``--report``, ``$JHUB_CK8S_REPORT`` and the ``report`` setting say
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -318,10 +317,8 @@ def _run(argv: list[str]) -> int:
     sys.stderr.write(report.table(changes=not quiet))
     _write_reports(report, report_paths)
     if report.exit_code == 0 and not _write_stdout(output):
-        # the reader of stdout went away: what it got is incomplete, and it must not pass
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write("jhub-ck8s: error: stdout was closed before the whole stream was written; "
-                             "the output is incomplete\n")
+        # the reader of stdout went away (`| head`): what it got is incomplete and must not
+        # pass, but as for any Unix filter that is all there is to say
         return EXIT_INPUT
     return report.exit_code
 
