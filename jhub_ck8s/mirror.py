@@ -48,7 +48,20 @@ from . import lock as locks
 from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
-from .skopeo import Access, Cancelled, Child, Failure, GivenCredentials, Manifest, Side, Skopeo, SkopeoError, Verb, bind
+from .skopeo import (
+    Access,
+    Cancelled,
+    Child,
+    Failure,
+    GivenCredentials,
+    Manifest,
+    Side,
+    Skopeo,
+    SkopeoError,
+    Verb,
+    bind,
+    transport,
+)
 
 SRC_CREDS_ENV = "JHUB_CK8S_SRC_CREDS"
 DEST_CREDS_ENV = "JHUB_CK8S_DEST_CREDS"
@@ -367,10 +380,8 @@ class Mirror:
 
     @staticmethod
     def _pushed_to(destination: ImageRef) -> str:
-        """What a copy writes: the tag (skopeo pushes to the tag and ignores a pinned digest)."""
-        if destination.tag is None:
-            return destination.normalized
-        return ImageRef(destination.registry, destination.repository, destination.tag).normalized
+        """What a copy writes, as the copy names it (the tag; a pinned digest only without one)."""
+        return transport(destination, by_digest=False).removeprefix("docker://")
 
     def _destination_lock(self, destination: ImageRef) -> threading.Lock:
         with self._guard:

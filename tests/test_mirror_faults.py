@@ -308,21 +308,26 @@ def test_a_copy_that_hangs_while_both_registries_answer_fails_only_that_image(wo
     assert [e.source for e in lock_matches_destination(lock)] == [proxy]
 
 
-def test_a_copy_that_hangs_because_the_source_went_silent_blames_the_source(world, tmp_path):
-    """The copy hangs and the source no longer answers a manifest read: the source is
-    blamed (its images fail), never the destination (which would stop the whole run)."""
+@pytest.mark.parametrize("side", ["source", "destination"])
+def test_a_copy_that_hangs_because_a_registry_went_silent_blames_that_registry(world, tmp_path, side):
+    """The copy hangs and one registry no longer answers a manifest read: that one is
+    blamed. A silent source fails only its images; a silent destination stops the run."""
     began = tmp_path / "copy-began"
+    silent = world.upstream.host if side == "source" else world.harbor.host
     hang = wrapper(tmp_path, f"""case "$*" in
   copy*) touch "{began}"; sleep 300;;
-  inspect*{world.upstream.host}*) [ -e "{began}" ] && sleep 300;;
+  inspect*{silent}*) [ -e "{began}" ] && sleep 300;;
 esac""")
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}", f"{world.upstream.host}/{PROXY}")
     result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--copy-timeout", "2", "--timeout", "2",
-                        "--jobs", "1", *FAST, stream=stream_of(tmp_path, f"{world.upstream.host}/{HUB}"),
-                        env={"JHUB_CK8S_SKOPEO": str(hang)}, tmp_path=tmp_path)
+                        "--jobs", "1", *FAST, stream=stream, env={"JHUB_CK8S_SKOPEO": str(hang)}, tmp_path=tmp_path)
     assert result.returncode == 1
     line = next(line for line in progress(result) if "failed" in line)
-    assert f"source registry {world.upstream.host} did not answer in time" in line and "--copy-timeout" in line
-    assert "destination registry" not in result.stderr
+    assert f"{side} registry {silent} did not answer in time" in line and "--copy-timeout" in line
+    other = "destination" if side == "source" else "source"
+    assert f"{other} registry" not in result.stderr
+    # a silent destination dooms the next image; a silent source dooms its own registry's images
+    assert "1 not started" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("fault", ["never answers", "refuses connections"])
