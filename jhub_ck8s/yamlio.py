@@ -337,7 +337,7 @@ class Dumper(_BaseDumper):
 
     def represent_go_str(self, data: str) -> ScalarNode:
         style = None
-        if _NEEDS_ESCAPES.search(data) or "\x85" in data:
+        if _NEEDS_ESCAPES.search(data):  # control characters and NEL, LS, PS: escaped
             style = '"'
         elif "\n" in data:
             style = "|"
@@ -597,6 +597,7 @@ def ruamel_yaml() -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import RoundTripConstructor
     from ruamel.yaml.nodes import ScalarNode as RuamelScalar
+    from ruamel.yaml.representer import RoundTripRepresenter
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
@@ -615,11 +616,22 @@ def ruamel_yaml() -> Any:
     class GoConstructor(RoundTripConstructor):
         pass
 
+    class GoRepresenter(RoundTripRepresenter):
+        def represent_str(self, data: Any) -> Any:
+            # as ``dump`` does: ruamel would write NEL (and other line breaks of YAML 1.1)
+            # unescaped inside quotes, where readers fold it into a space
+            if _NEEDS_ESCAPES.search(data):
+                return self.represent_scalar(STR, data, style='"')
+            return super().represent_str(data)
+
+    GoRepresenter.add_representer(str, GoRepresenter.represent_str)
+
     # Go reads these as strings; only their plain spelling is ambiguous to other readers.
     GoConstructor.add_constructor(AMBIGUOUS, RoundTripConstructor.construct_yaml_str)
 
     yaml = YAML(typ="rt")
     yaml.Resolver = GoResolver
     yaml.Constructor = GoConstructor
+    yaml.Representer = GoRepresenter
     yaml.width = 4096  # never re-wrap long lines
     return yaml
