@@ -410,8 +410,10 @@ class _BlockWriter:
     def _items(self, mapping: dict[Any, Any]) -> list[tuple[Any, Any]]:
         items = list(mapping.items())
         if self.sort_keys:
-            with contextlib.suppress(TypeError):  # keys that do not compare keep their order, as in PyYAML
-                items.sort()
+            # keys that do not compare keep their order, as in PyYAML: sorted(), since a
+            # failed list.sort() leaves the list partly reordered
+            with contextlib.suppress(TypeError):
+                items = sorted(items)
         return items
 
     def mapping(self, mapping: dict[Any, Any], indent: int, first_prefix: str | None = None) -> None:

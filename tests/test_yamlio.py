@@ -16,7 +16,7 @@ import math
 import pytest
 import yaml
 from conftest import FIXTURES, z2jh_streams
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_go_reads import lookalike
 
@@ -89,6 +89,8 @@ data = st.recursive(
 
 @settings(max_examples=400, deadline=None)
 @given(obj=st.dictionaries(keys, data, max_size=5), sort_keys=st.booleans())
+# a nested mapping whose keys do not compare: a failed in-place sort left it half sorted
+@example(obj={"": {"-": [], "": None, "0": "", 0: ""}}, sort_keys=True)
 def test_property_dump_is_byte_for_byte_pyyaml(obj, sort_keys):
     if sort_keys:
         try:
