@@ -83,7 +83,7 @@ kustomize:
 	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256) version
 
 # --- the end-to-end tests' Kubernetes control plane --------------------------------
-#   make kube          build kube-apiserver + kube-controller-manager (pinned, verified) into .tools/bin; check etcd
+#   make kube          build kube-apiserver, kube-controller-manager, kube-scheduler (pinned, verified) into .tools/bin; check etcd
 # kube-apiserver and kube-controller-manager from the Go module tools/kube/ (pins and
 # how they are verified: tools/versions.mk), etcd from Debian (setup-debian). Part of
 # setup; quick when already built.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the end-to-end tests' control plane: kube-apiserver and kube-controller-manager
+# Build the end-to-end tests' control plane: kube-apiserver, kube-controller-manager and kube-scheduler
 # from k8s.io/kubernetes through the Go module proxy, verified; and check that etcd
 # (Debian's etcd-server) is the pinned version.
 #
@@ -13,12 +13,12 @@
 # then print exactly "Kubernetes KUBE_VERSION" (set with -ldflags: without them it says
 # v0.0.0-master, which Helm and kubectl reject). A stamp in TOOLS_DIR/kube/ records
 # what was built from which go.sum: a re-run with nothing changed takes well under a
-# second. Caches (modules, build) live under TOOLS_DIR like every other Go tool's.
+# second. Caches (modules, build) are the per-user ones of tools/go-env.sh.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/go-env.sh"
 
 tools=$1 module=$2 version=$3 gosum_sha256=$4 etcd_version=$5
-binaries=(kube-apiserver kube-controller-manager)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler)
 stamp="$tools/kube/stamp"
 
 say() { echo "kube: $*" >&2; }
@@ -52,7 +52,7 @@ verified() {
 }
 
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]] && verified >/dev/null; then
-    say "kube-apiserver and kube-controller-manager $version already built and verified; etcd $etcd_says"
+    say "${binaries[*]} $version already built and verified; etcd $etcd_says"
     exit 0
 fi
 
@@ -67,7 +67,7 @@ start=$(date +%s)
 (
     cd "$module"
     project_go "$tools" "-mod=readonly -buildvcs=false" build -o "$out/" -ldflags="$ldflags" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+        "${binaries[@]/#/k8s.io/kubernetes/cmd/}"
 )
 for name in "${binaries[@]}"; do
     mv -f "$out/$name" "$tools/bin/$name"
