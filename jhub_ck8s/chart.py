@@ -35,11 +35,12 @@ class ChartInfo:
 
 def _chart_yaml_text(path: Path) -> str:
     """The text of Chart.yaml at the top of a chart folder or archive; UserError if there is none."""
+    from .inputs import decode, read_text
+
     if path.is_dir():
-        try:
-            return (path / "Chart.yaml").read_text(encoding="utf-8")
-        except OSError:
-            raise UserError(f"{path}: not a Helm chart folder (no readable Chart.yaml)") from None
+        if not (path / "Chart.yaml").is_file():
+            raise UserError(f"{path}: not a Helm chart folder (no Chart.yaml)")
+        return read_text(str(path / "Chart.yaml"))
     try:
         with tarfile.open(path, "r:gz") as archive:
             member = next(
@@ -47,11 +48,12 @@ def _chart_yaml_text(path: Path) -> str:
                 None,
             )
             handle = archive.extractfile(member) if member is not None else None
-            if handle is None:
+            if member is None or handle is None:
                 raise UserError(f"{path}: not a Helm chart archive (no Chart.yaml at its top)")
-            return handle.read().decode("utf-8", "replace")
+            data = handle.read()
     except (OSError, tarfile.TarError) as exc:
         raise UserError(f"{path}: cannot read the chart archive ({exc})") from None
+    return decode(data, f"{path}: {member.name}")
 
 
 def archive_info(path: Path) -> ChartInfo:

@@ -23,6 +23,11 @@ def read_text(source: str, *, label: str | None = None, error: type[UserError] =
                 data = handle.read()
     except OSError as exc:
         raise error(f"{name}: cannot read it ({exc.strerror})") from None
+    return decode(data, name, error=error)
+
+
+def decode(data: bytes, name: str, *, error: type[UserError] = UserError) -> str:
+    """``data`` (read from ``name``: a file, stdin, an archive member) as UTF-8 text; ``error`` if it is not."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

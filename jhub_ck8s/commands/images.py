@@ -88,7 +88,9 @@ def _read_secret(flag: str) -> str:
         import getpass
 
         return getpass.getpass(f"{flag} ([HOST=]USER:PASS, not shown): ")
-    return sys.stdin.read()
+    from ..inputs import read_text
+
+    return read_text("-", label=f"{flag} -")
 
 
 def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequest]:
@@ -124,15 +126,9 @@ def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequ
 
 
 def _read_stream(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise UserError(f"--from {path}: cannot read it ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"--from {path}: not UTF-8 text") from None
+    from ..inputs import read_text
+
+    return read_text(path, label=f"--from {path}")
 
 
 def load_inventory(args: argparse.Namespace) -> inventory.Inventory:

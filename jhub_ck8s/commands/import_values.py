@@ -28,20 +28,20 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..inputs import read_text
     from ..values_import import import_values
 
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise UserError(f"{args.file}: cannot read it ({exc.strerror})") from None
+    text = read_text(args.file)
     try:
         result = import_values(text, registry=args.registry)
     except ValueError as exc:
         raise UserError(f"{args.file}: {exc}") from None
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(result.text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(result.text)
+        except OSError as exc:
+            raise UserError(f"-o {args.output}: cannot write it ({exc.strerror})") from None
     else:
         sys.stdout.write(result.text)
     for change in result.changes:
