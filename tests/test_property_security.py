@@ -5,11 +5,15 @@ the pod and container security contexts, capabilities, host namespaces, hostPath
 volumes, host ports and init containers. Each security field has an order of safety;
 after post-rendering (every transform, warn mode, so unsafe input still produces
 output) no field may be less safe than before and no explicit value may change.
-A pod with no explicit violation must come out accepted by Pod Security restricted.
+In enforce mode, a pod with no explicit violation (once privileged init containers are
+removed) must come out accepted by Pod Security restricted; any other is refused, with
+nothing on stdout and an error naming every place that breaks a rule, and no other.
+Which places break a rule is written out here by hand, not asked of the code under test.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +22,7 @@ from restricted import restricted_problems
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec
-from jhub_ck8s.report import CHANGE
+from jhub_ck8s.report import CHANGE, ERROR
 from jhub_ck8s.settings import read_layer
 from jhub_ck8s.stream import dump_yaml, parse
 from jhub_ck8s.transforms import REGISTRY
@@ -176,31 +180,6 @@ def _unsafe_init(container: dict[str, Any]) -> bool:
     )
 
 
-def _explicitly_unsafe(spec: dict[str, Any]) -> bool:
-    pod = spec.get("securityContext") or {}
-    if any(spec.get(k) is True for k in ("hostNetwork", "hostPID", "hostIPC")):
-        return True
-    if any("hostPath" in v for v in spec.get("volumes") or []):
-        return True
-    if pod.get("runAsNonRoot") is False or pod.get("runAsUser") == 0 or _value(pod, "seccompProfile") in ("Unconfined", "Localhost"):
-        return True
-    for field in ("initContainers", "containers", "ephemeralContainers"):
-        for c in spec.get(field) or []:
-            sc = c.get("securityContext") or {}
-            if (
-                sc.get("privileged") is True
-                or sc.get("allowPrivilegeEscalation") is True
-                or sc.get("runAsNonRoot") is False
-                or sc.get("runAsUser") == 0
-                or _caps(sc, "add") - {"NET_BIND_SERVICE"}
-                or _value(sc, "seccompProfile") in ("Unconfined", "Localhost")
-                or sc.get("procMount") == "Unmasked"
-                or any(_host_ports(c))
-            ):
-                return True
-    return False
-
-
 _SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -235,11 +214,66 @@ def test_post_rendering_never_weakens_and_is_idempotent(spec):
     assert [f.line() for f in second.report.findings if f.severity == CHANGE] == []
 
 
+_SITE = {"initContainers": "init container", "containers": "container", "ephemeralContainers": "ephemeral container"}
+
+
+def _unsafe_sites(spec: dict[str, Any]) -> set[str]:
+    """Where ``spec`` explicitly breaks a rule, as reports name it: "pod spec" or "container NAME" (hand-written)."""
+    sites = set()
+    pod = spec.get("securityContext") or {}
+    if (
+        any(spec.get(k) is True for k in ("hostNetwork", "hostPID", "hostIPC"))
+        or any("hostPath" in v for v in spec.get("volumes") or [])
+        or pod.get("runAsNonRoot") is False
+        or pod.get("runAsUser") == 0
+        or _value(pod, "seccompProfile") in ("Unconfined", "Localhost")
+    ):
+        sites.add("pod spec")
+    for field, label in _SITE.items():
+        for c in spec.get(field) or []:
+            sc = c.get("securityContext") or {}
+            if (
+                sc.get("privileged") is True
+                or sc.get("allowPrivilegeEscalation") is True
+                or sc.get("runAsNonRoot") is False
+                or sc.get("runAsUser") == 0
+                or _caps(sc, "add") - {"NET_BIND_SERVICE"}
+                or _value(sc, "seccompProfile") in ("Unconfined", "Localhost")
+                or sc.get("procMount") == "Unmasked"
+                or any(_host_ports(c))
+            ):
+                sites.add(f"{label} {c['name']}")
+    return sites
+
+
+_SITE_NAMES = re.compile(r", (pod spec|(?:init |ephemeral )?container [a-z]+\d+): ")
+
+
+def _without_unsafe_init(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` as privileged-init leaves it: init containers that need privileges removed."""
+    init = [c for c in spec.get("initContainers") or [] if not _unsafe_init(c)]
+    return {**spec, "initContainers": init}
+
+
 @_SETTINGS
 @given(POD_SPEC)
-def test_pods_without_explicit_violations_come_out_restricted(spec):
+def test_pods_come_out_restricted_or_are_refused_naming_each_violation(spec):
+    """Enforce mode: a pod is admitted by Pod Security restricted, or refused with nothing on stdout.
+
+    Refused exactly when something other than a removable privileged init container breaks
+    a rule, and then every place that breaks one is named by an error.
+    """
     result = run(_manifest(spec), flag_layer=SECURITY_ONLY)
-    if _explicitly_unsafe(spec):
-        return  # reported instead of changed: covered by the property above and the unit tests
-    assert result.exit_code == 0, result.report.table()
-    assert restricted_problems(_output_spec(result.output)) == []
+    sites = _unsafe_sites(_without_unsafe_init(spec))
+    if not sites:
+        assert result.exit_code == 0, result.report.table()
+        assert restricted_problems(_output_spec(result.output)) == []
+        return
+    assert result.exit_code == 1, result.report.table()
+    assert result.output == ""
+    errors = [f.line() for f in result.report.findings if f.severity == ERROR]
+    for site in sites:
+        assert any(f", {site}: " in line for line in errors), f"{site} not reported: {errors}"
+    named = {site for line in errors for site in _SITE_NAMES.findall(line)}
+    assert named <= sites, f"errors about places that break no rule: {errors}"
+
