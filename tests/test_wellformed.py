@@ -65,8 +65,18 @@ def test_scalars_and_empty_documents_are_not_too_deep():
 
 
 def test_check_is_what_parse_runs():
+    """``parse`` checks every document, not only the first, with ``check``'s own message."""
     from jhub_ck8s.stream import parse as parse_stream
 
-    (doc,) = parse_stream(GOOD.replace("labels: {tier: web}", "labels: {tier: true}"))
-    with pytest.raises(InputError, match="a boolean"):
-        check(doc)
+    bad = GOOD.replace("labels: {tier: web}", "labels: {tier: true}").replace("name: app,", "name: second,")
+    text = GOOD + bad
+    docs = parse_stream(text)
+    assert len(docs) == 2
+    with pytest.raises(InputError) as direct:
+        check(docs[1])
+    assert "metadata.labels.tier is a boolean" in str(direct.value)
+    with pytest.raises(InputError) as parsed:
+        parse(text)
+    assert str(parsed.value) == str(direct.value)
+    assert str(parsed.value).startswith("document 2 (chart/templates/app.yaml) Deployment/second")
+    assert [d.obj for d in parse(GOOD + GOOD)] == [d.obj for d in parse_stream(GOOD + GOOD)]
