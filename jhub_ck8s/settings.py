@@ -323,7 +323,11 @@ def _pointer(key: str, value: Any) -> None:
 
 def _patch_operation(key: str, op: Mapping[str, Any]) -> None:
     """One RFC 6902 operation, checked before any is applied."""
-    if op.get("op") not in _PATCH_OPS or "path" not in op:
+    kind = op.get("op")
+    if "op" in op and kind not in _PATCH_OPS:
+        shown = repr(kind) if isinstance(kind, str) else shape_of(kind)
+        raise SettingsError(f"setting {key}.op: {shown} is not an RFC 6902 operation; use one of {', '.join(_PATCH_OPS)}")
+    if kind not in _PATCH_OPS or "path" not in op:
         raise SettingsError(f"setting {key}: needs 'op' ({', '.join(_PATCH_OPS)}) and 'path'")
     _pointer(f"{key}.path", op["path"])
     if op["op"] in ("move", "copy"):
