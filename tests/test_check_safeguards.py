@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import FIXTURES, Z2JH, Z2JH_MISSING
+from platform_judge import objections
 
 from jhub_ck8s.check import Options, audit, safeguards
 from jhub_ck8s.check.model import ERROR, WARNING, Audit
@@ -41,6 +42,40 @@ def test_safeguard_corpus_each_object_breaks_exactly_its_rule() -> None:
             assert finding.severity == safeguards.get(finding.rule).severity
             assert finding.fix
     assert set(safeguards.SAFEGUARDS) <= set(expected.values())
+
+
+# The audit's rule ids for the safeguards the independent judge (tests/platform_judge.py) knows.
+JUDGED = {
+    "safeguard-load-balancer": "load-balancer", "safeguard-pdb": "pdb", "safeguard-minimum-replicas": "min-replicas",
+    "safeguard-network-policy": "network-policy", "tenant-cluster-scoped": "cluster-scoped",
+}
+
+
+def _audit_verdict(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for subject in audit(text, Options(user_pods=False)).subjects:
+        for rule in sorted({f.rule for f in subject.findings if f.rule in JUDGED}):
+            found.setdefault(JUDGED[rule], []).append(subject.label)
+    return {rule: sorted(labels) for rule, labels in found.items()}
+
+
+def _sorted(verdict: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {rule: sorted(labels) for rule, labels in verdict.items()}
+
+
+def test_audit_agrees_with_the_independent_judge_on_the_corpus() -> None:
+    """The audit shares jhub_ck8s.platform with the transforms: a judge that shares nothing checks it."""
+    text = (FIXTURES / "check-safeguards.yaml").read_text()
+    assert _audit_verdict(text) == _sorted(objections(text))
+
+
+@needs_z2jh
+@pytest.mark.parametrize("name", ["default", "guide", "full"])
+def test_audit_agrees_with_the_independent_judge_on_the_renders(name: str) -> None:
+    text = _template(name)
+    verdict = _sorted(objections(text))
+    assert verdict, "control: the upstream render breaks some safeguard"
+    assert _audit_verdict(text) == verdict
 
 
 def test_safeguard_messages_name_the_problem() -> None:
@@ -156,7 +191,9 @@ def test_default_and_full_before_post_rendering_fail(name: str) -> None:
 
 @needs_z2jh
 def test_guide_after_post_rendering_passes() -> None:
-    result = audit(_post_rendered("guide"), Options(registry=REGISTRY))
+    output = _post_rendered("guide")
+    assert objections(output) == {}  # the independent judge
+    result = audit(output, Options(registry=REGISTRY))
     assert [(s.label, f.rule, f.message) for s in result.subjects for f in s.findings] == []
     assert result.exit_code == 0
     assert {s.pss_level for s in result.pods()} == {"restricted"}
@@ -167,7 +204,9 @@ def test_guide_after_post_rendering_passes() -> None:
 @pytest.mark.parametrize("name", ["default", "full"])
 def test_default_and_full_after_post_rendering_fail_only_on_cluster_scoped_objects(name: str) -> None:
     """In warn mode the post-renderer keeps the cluster-scoped objects: only they stay."""
-    result = audit(_post_rendered(name, mode="warn"), Options(registry=REGISTRY))
+    output = _post_rendered(name, mode="warn")
+    assert set(objections(output)) == {"cluster-scoped"}  # the independent judge
+    result = audit(output, Options(registry=REGISTRY))
     rules = {f.rule for s in result.subjects for f in s.findings if f.severity in (ERROR, WARNING)}
     assert rules == {"tenant-cluster-scoped"}
     assert {s.pss_level for s in result.pods()} == {"restricted"}

@@ -1,8 +1,9 @@
 """The platform safeguards: load-balancer, pdb, min-replicas, cluster-scoped, network-policy.
 
 Unit cases state what each transform must do by hand; over the real renders, whether the
-platform would admit the result is judged by the independent audit (``jhub_ck8s.check``),
-never by re-running a transform or reading its own tables.
+platform would object to the result is judged by a small judge written here from the
+platform's rules (``tests/platform_judge.py``, itself tested on hand-written cases), never by a transform,
+its tables, or the audit (``jhub_ck8s.check``), which shares ``jhub_ck8s.platform`` with them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import Z2JH, Z2JH_MISSING, kubeconform
+from platform_judge import IGNORE_MINIMUM_REPLICAS, objections
 
-from jhub_ck8s.check.runner import Options, audit
 from jhub_ck8s.hubconfig import find as find_hub
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec, selects
@@ -29,8 +30,6 @@ RENDERS = sorted(Z2JH.glob("template/*.yaml")) + sorted(Z2JH.glob("post-render-i
 RENDER_IDS = [str(p.relative_to(Z2JH)) for p in RENDERS]
 
 RELEASE = {"app": "jupyterhub", "release": "jhub"}
-# The platform's annotation for an intended single replica (docs/platform.md), not the transform's constant.
-IGNORE_MINIMUM_REPLICAS = "elastisys.io/ignore-minimum-replicas"
 
 
 # --- building small streams -----------------------------------------------------------------
@@ -497,45 +496,49 @@ def test_network_policy_output_is_valid_for_kubeconform() -> None:
 # --- the real z2jh renders ----------------------------------------------------------------------
 
 
-# The safeguards these transforms exist for (load-balancer, pdb, network-policy, min-replicas), by
-# the audit's rule ids. The tenant's cluster-scoped limit is judged apart: it stays an error.
-FIXED_SAFEGUARDS = frozenset({
-    "safeguard-load-balancer", "safeguard-pdb", "safeguard-network-policy", "safeguard-minimum-replicas",
-})
-
-
-def _broken(text: str) -> dict[str, list[str]]:
-    """Rule id -> the objects the independent audit finds breaking it (user pods left out)."""
-    found: dict[str, list[str]] = {}
-    for subject in audit(text, Options(user_pods=False)).subjects:
-        for finding in subject.findings:
-            found.setdefault(finding.rule, []).append(subject.label)
-    return found
-
-
-def _checked(text: str) -> set[str]:
-    return {rule for subject in audit(text, Options(user_pods=False)).subjects for rule in subject.checked}
+def test_the_independent_judge_on_hand_written_cases() -> None:
+    """The judge itself, against outcomes written by hand."""
+    placeholder = workload("StatefulSet", "user-placeholder", "user-placeholder", 0)
+    scheduler = workload("Deployment", "user-scheduler", "user-scheduler", 2)
+    scheduler["metadata"]["annotations"] = {}
+    hub = workload("Deployment", "hub", "hub", 1)
+    hub["metadata"]["annotations"] = {IGNORE_MINIMUM_REPLICAS: "true"}
+    text = text_of(
+        lb_service(), service("hub", "hub"), placeholder, scheduler, hub,
+        netpol("hub", {"matchExpressions": [{"key": "component", "operator": "In", "values": ["hub", "x"]}]}),
+        budget("user-placeholder", SEL, minAvailable=0),
+        budget("user-scheduler", {"matchLabels": {"component": "user-scheduler"}}, minAvailable="50%"),
+        budget("hub", {"matchLabels": {"component": "hub"}}, maxUnavailable="0%"),
+        z2jh_cluster_objects()[2][1],
+    )
+    assert objections(text) == {
+        "load-balancer": ["Service/proxy-public"],
+        "min-replicas": ["StatefulSet/user-placeholder"],
+        "network-policy": ["StatefulSet/user-placeholder", "Deployment/user-scheduler"],
+        "pdb": ["PodDisruptionBudget/user-placeholder", "PodDisruptionBudget/hub"],
+        "cluster-scoped": ["PriorityClass/jhub-default-priority"],
+    }
 
 
 @pytest.mark.skipif(not RENDERS, reason=Z2JH_MISSING)
 @pytest.mark.parametrize("path", RENDERS, ids=RENDER_IDS or None)
 def test_z2jh_renders_pass_the_safeguards_after_the_pipeline(path: Path) -> None:
     text = path.read_text()
-    before = _broken(text)
-    assert FIXED_SAFEGUARDS & set(before), "control: every recorded render breaks some safeguard"
+    before = objections(text)
+    assert {"load-balancer", "pdb", "min-replicas", "network-policy"} & set(before), "control: every recorded render breaks some safeguard"
     result = run(text, flag_layer={"mode": "warn"})
     assert result.exit_code == 0, result.report.table()
-    after = _broken(result.output)
-    assert {rule: after[rule] for rule in FIXED_SAFEGUARDS & set(after)} == {}
-    # the audit looked: Services, pods and single-replica workloads are still there to judge
-    assert {"safeguard-load-balancer", "safeguard-network-policy", "safeguard-minimum-replicas"} <= _checked(
-        result.output
-    )
-    # cluster-scoped objects are errors (warnings in warn mode), never silently passed:
-    # the independent audit says which objects a tenant could not create
-    if "tenant-cluster-scoped" in before:
-        assert after["tenant-cluster-scoped"] == before["tenant-cluster-scoped"]
-        assert any(f.rule == "cluster-scoped" for f in result.report.findings)
+    after = objections(result.output)
+    assert {rule: objects for rule, objects in after.items() if rule != "cluster-scoped"} == {}
+    # the judge looked: Services and single-replica workloads are still there to judge
+    objs = [o for o in yaml.safe_load_all(result.output) if isinstance(o, dict)]
+    assert any(o["kind"] == "Service" for o in objs)
+    assert any(o["kind"] in ("Deployment", "StatefulSet") and (o["spec"].get("replicas") or 1) < 2 for o in objs)
+    # cluster-scoped objects are errors (warnings in warn mode), never silently passed
+    if "cluster-scoped" in before:
+        assert after["cluster-scoped"] == before["cluster-scoped"]
+        reported = {f.document.label for f in result.report.findings if f.rule == "cluster-scoped" and f.document}
+        assert reported == set(before["cluster-scoped"])
         assert run(text).exit_code == 1
     # a second run over our own output changes nothing of ours
     again = run(result.output, flag_layer={"mode": "warn"})
@@ -549,7 +552,7 @@ def test_z2jh_drop_mode_leaves_no_cluster_scoped_object_or_dangling_priority(pat
     result = run(path.read_text(), flag_layer={"mode": "warn", "cluster_scoped": "drop"})
     assert result.exit_code == 0, result.report.table()
     docs = parse(result.output)
-    assert _broken(result.output).get("tenant-cluster-scoped", []) == []
+    assert objections(result.output).get("cluster-scoped", []) == []
     assert not [d.label for d in docs if (pod_spec(d.obj) or {}).get("priorityClassName")]
     hub = find_hub(docs)
     assert hub is not None and not hub.get("scheduling.podPriority.enabled")
