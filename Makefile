@@ -7,6 +7,8 @@
 #                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
 #   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
 #   make test          setup, then pytest, ruff and mypy
+#   make test-fast     setup-fast, then the same: tests needing the control plane skip, saying why, unless built
+#   make setup-fast    setup without building the Kubernetes control plane (make kube: 8-15 minutes cold)
 #   make lint          ruff check . and mypy
 #   make bench         setup, then the performance benchmark, written to bench/RESULTS.md (bench/bench.py;
 #                      BIG=1 adds kustomize at 10,000 docs and the 25/50 MB shared-labels streams, SHARED=1 only the latter)
@@ -134,6 +136,15 @@ RUFF_CHECK := $(VENV)/bin/ruff check --extend-exclude .tools,.venv .
 MYPY := $(VENV)/bin/mypy
 
 test: setup
+	$(VPY) -m pytest
+	$(RUFF_CHECK)
+	$(MYPY)
+
+# The same without the control plane build (make kube); its tests skip, saying "run make kube".
+.PHONY: setup-fast test-fast
+setup-fast: setup-debian venv kubeconform helm schemas yamlread
+
+test-fast: setup-fast
 	$(VPY) -m pytest
 	$(RUFF_CHECK)
 	$(MYPY)
