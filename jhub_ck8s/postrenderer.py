@@ -280,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.disable()
     try:
         return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl-C: 128 + SIGINT, as every command, without a traceback
+        return 130
     finally:
         gc.enable()
 

@@ -177,3 +177,41 @@ def test_no_command_opens_user_files_outside_the_reader():
                 continue  # a write
             found.append(f"{name}:{number}: {line.strip()}")
     assert found == []
+
+
+def _reading_stdin(pid: int) -> bool:
+    """The process is blocked in read(2) on fd 0 (x86-64: syscall 0): the handshake for a signal."""
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return fields[:2] == ["0", "0x0"]
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64" or not Path("/proc/self/syscall").exists(),
+                    reason="the handshake reads /proc/PID/syscall, whose numbers are x86-64's")
+def test_post_renderer_interrupted_while_reading_stdin_exits_130_without_a_traceback():
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "postrender.py"), "--registry=harbor.example.com/team"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdin is not None
+        process.stdin.write(b"kind: ConfigMap\n")
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not _reading_stdin(process.pid):  # poll for the state, not for time
+            assert process.poll() is None and time.monotonic() < deadline, "never blocked reading stdin"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err.decode()
+    assert out == b""
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()
