@@ -1,6 +1,6 @@
 """Copying the release's images to Harbor, and checking they are there.
 
-Every skopeo call goes through ``jhub_ck8s.skopeo``; this module decides what to call and
+Every skopeo call goes through ``jhub_ck8s.skopeo`` (credentials: ``jhub_ck8s.registry_auth``); this module decides what to call and
 what the answers mean. ``Mirror`` guarantees:
 
 * **whole images**: ``skopeo copy --all --preserve-digests`` from the source *by the digest
@@ -48,23 +48,9 @@ from . import lock as locks
 from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
-from .skopeo import (
-    Access,
-    Cancelled,
-    Child,
-    Failure,
-    GivenCredentials,
-    Manifest,
-    Side,
-    Skopeo,
-    SkopeoError,
-    Verb,
-    bind,
-    transport,
-)
+from .registry_auth import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, GivenCredentials, Side, bind
+from .skopeo import Cancelled, Child, Failure, Manifest, Skopeo, SkopeoError, Verb, transport
 
-SRC_CREDS_ENV = "JHUB_CK8S_SRC_CREDS"
-DEST_CREDS_ENV = "JHUB_CK8S_DEST_CREDS"
 T = TypeVar("T")
 _NO_TARGET = "no target registry is configured: pass --registry HOST/PROJECT (or set ck8s.registry / --config)"
 

@@ -4,12 +4,14 @@ failure classification. (Calls against real registries: test_mirror*.py.)"""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,18 +19,8 @@ import pytest
 from jhub_ck8s.errors import UserError
 from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.interrupts import Interrupts
-from jhub_ck8s.skopeo import (
-    Access,
-    Cancelled,
-    Credentials,
-    Failure,
-    GivenCredentials,
-    Side,
-    Skopeo,
-    SkopeoError,
-    bind,
-    classify,
-)
+from jhub_ck8s.registry_auth import Access, Credentials, GivenCredentials, Side, bind
+from jhub_ck8s.skopeo import Cancelled, Failure, Skopeo, SkopeoError, classify
 
 
 @pytest.mark.parametrize(
@@ -139,10 +131,12 @@ def test_a_call_past_its_time_out_is_killed_with_its_process_group(tmp_path):
 
 
 def test_cancel_kills_running_calls_and_refuses_new_ones(tmp_path):
+    """The fake skopeo says it started (its pid in a file) before the test cancels, so the
+    cancel meets a running call and must kill it: a call that never started would not count."""
     import threading
 
-    fake = tmp_path / "skopeo"
-    fake.write_text("#!/bin/sh\nsleep 300\n")
+    fake, pids = tmp_path / "skopeo", tmp_path / "pids"
+    fake.write_text(f'#!/bin/sh\necho $$ > "{pids}.tmp" && mv "{pids}.tmp" "{pids}"\nsleep 300\n')
     fake.chmod(0o755)
     with Skopeo(str(fake)) as skopeo:
         outcome: list[BaseException] = []
@@ -155,12 +149,54 @@ def test_cancel_kills_running_calls_and_refuses_new_ones(tmp_path):
 
         worker = threading.Thread(target=call)
         worker.start()
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while not pids.exists() and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pids.exists(), "the fake skopeo never started"
         skopeo.cancel()
         worker.join(30)
         assert not worker.is_alive() and isinstance(outcome[0], Cancelled)
+        from registry_fixtures import processes_left_in_groups
+
+        assert processes_left_in_groups({int(pids.read_text())}) == []  # killed, group and all
         with pytest.raises(Cancelled):
             skopeo.inspect(parse_ref("h.example/x:1"), Access(), 600)
+
+
+def test_auth_file_names_carry_nothing_about_the_credentials():
+    """Without memfd the auth files are on disk, their names in ps and $TMPDIR: random names,
+    not a digest of the host and password that anyone could test guesses against."""
+    password = f"Guessable-{uuid.uuid4().hex}"
+    creds = Credentials("robot", password)
+    fingerprints = {
+        hashlib.sha256(f"{host}\0robot:{password}".encode()).hexdigest()[:n]
+        for host in ("harbor.example", "Harbor.Example") for n in (8, 16, 64)
+    }
+    names = []
+    for _ in range(2):
+        with Skopeo("skopeo", in_memory=False) as skopeo:
+            argv = skopeo.inspect_command(parse_ref("harbor.example/p/x:1"), Access({"harbor.example": creds})).argv()
+            path = argv[argv.index("--authfile") + 1]
+            names.append(path)
+            assert not any(f in path for f in fingerprints), path
+            assert "robot" not in path and "harbor" not in path
+    assert os.path.basename(names[0]) != os.path.basename(names[1])  # the same credentials, another name
+
+
+def test_skopeo_does_not_inherit_the_credentials_variables(tmp_path, monkeypatch):
+    dest, src = f"harbor.example=robot:Dest-{uuid.uuid4().hex}", f"quay.io=r:Src-{uuid.uuid4().hex}"
+    monkeypatch.setenv("JHUB_CK8S_DEST_CREDS", dest)
+    monkeypatch.setenv("JHUB_CK8S_SRC_CREDS", src)
+    monkeypatch.setenv("JHUB_CK8S_TEST_KEPT", "kept")
+    fake, seen = tmp_path / "skopeo", tmp_path / "environment"
+    fake.write_text(f'#!/bin/sh\nenv > "{seen}"\n')
+    fake.chmod(0o755)
+    with Skopeo(str(fake)) as skopeo:
+        skopeo.inspect(parse_ref("h.example/x:1"), Access(), 60)
+    environment = seen.read_text()
+    assert "JHUB_CK8S_TEST_KEPT=kept" in environment  # the rest of the environment is passed on
+    assert "JHUB_CK8S_DEST_CREDS" not in environment and "JHUB_CK8S_SRC_CREDS" not in environment
+    assert dest.split(":")[-1] not in environment and src.split(":")[-1] not in environment
 
 
 def test_interrupts_call_back_and_give_the_exit_code():
@@ -190,8 +226,9 @@ def test_a_signal_ignored_at_start_stays_ignored():
         "    os.kill(os.getpid(), signal.SIGHUP)\n"
         "    os.kill(os.getpid(), signal.SIGINT)\n"
         "    deadline = time.monotonic() + 10\n"
+        # a signal a process sends itself is handled before os.kill returns to Python code, so
+        # a SIGHUP that was not ignored would be listed before the SIGINT that ends the wait
         "    while not interrupts.received and time.monotonic() < deadline: time.sleep(0.01)\n"
-        "    time.sleep(0.1)\n"
         "print(' '.join(s.name for s in interrupts.received), signal.getsignal(signal.SIGHUP) is signal.SIG_IGN)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)

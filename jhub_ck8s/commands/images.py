@@ -94,7 +94,7 @@ def _read_secret(flag: str) -> str:
 def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequest]:
     """What the user gave for the source and the destination side (flags win over the environment)."""
     from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, AccessRequest
-    from ..skopeo import GivenCredentials
+    from ..registry_auth import GivenCredentials
 
     stdin_users = [flag for flag, values in (("--src-creds", args.src_creds), ("--dest-creds", args.dest_creds)) for v in values or () if v == "-"]
     if args.from_file == "-":
