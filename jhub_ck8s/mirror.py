@@ -48,7 +48,7 @@ from . import lock as locks
 from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
-from .registry_auth import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, GivenCredentials, Side, bind
+from .registry_auth import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, GivenCredentials, Side, bind, unused
 from .skopeo import Cancelled, Child, Failure, Manifest, Skopeo, SkopeoError, Verb, transport
 
 T = TypeVar("T")
@@ -236,13 +236,18 @@ class Mirror:
         destination: AccessRequest,
         options: MirrorOptions | None = None,
         on_result: Callable[[ImageResult, int, int], None] | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> Mirror:
         """A Mirror whose credentials are bound to the registries of ``images``.
 
-        UserError when an unscoped credential would reach more than one registry.
+        UserError when an unscoped credential would reach more than one registry; ``warn``
+        hears one line per value given for a host that side never talks to.
         """
         def access(request: AccessRequest, side: Side) -> Access:
-            bound = bind(request.credentials, registries(images, side), side)
+            hosts = registries(images, side)
+            bound = bind(request.credentials, hosts, side)
+            for line in unused(request.credentials, hosts, side) if warn is not None else ():
+                warn(line)
             return Access(bound, request.authfile, request.tls_verify)
 
         return cls(skopeo, access(source, Side.SOURCE), access(destination, Side.DESTINATION), options, on_result)

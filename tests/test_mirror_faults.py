@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,32 @@ def test_images_lock_output_binds_credentials_too(world, deny, tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
     assert result.returncode == 2 and "2 source registries" in result.stderr and result.stdout == ""
     assert deny.headers == []
+
+
+def test_upper_and_lower_case_hosts_are_one_registry(tmp_path):
+    """E.EXAMPLE and e.example are one registry (DNS names ignore case): the same image,
+    not a collision, and registryMap sends both where it says."""
+    stream = stream_of(tmp_path, "E.EXAMPLE/apps/x:1.0", "e.example/apps/x:1.0")
+    config = tmp_path / "settings.yaml"
+    config.write_text("registryMap: {E.Example: harbor.example.com/e}\n")
+    result = subprocess.run([sys.executable, "-m", "jhub_ck8s.cli", "images", "--from", str(stream), "--registry",
+                             "harbor.example.com/main", "--config", str(config), "-o", "json"],
+                            capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
+    assert result.returncode == 0, result.stderr
+    destinations = {image["destination"] for image in json.loads(result.stdout)["images"]}
+    assert destinations == {"harbor.example.com/e/apps/x:1.0"}
+
+
+def test_credentials_for_a_host_the_run_never_contacts_are_warned_about(world, tmp_path):
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}")
+    secret = f"Typo-Secret-{uuid.uuid4().hex}"
+    env = {"JHUB_CK8S_DEST_CREDS": f"{world.harbor.host}={USER}:{PASSWORD}\nharbr.example={USER}:{secret}"}
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--dry-run", stream=stream, env=env,
+                        tmp_path=tmp_path, creds=False)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "harbr.example" in warnings[0] and "not used" in warnings[0], result.stderr
+    assert secret not in result.stderr and PASSWORD not in result.stderr
 
 
 # --- interrupts and time-outs --------------------------------------------------------------------

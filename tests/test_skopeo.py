@@ -19,7 +19,7 @@ import pytest
 from jhub_ck8s.errors import UserError
 from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.interrupts import Interrupts
-from jhub_ck8s.registry_auth import Access, Credentials, GivenCredentials, Side, bind
+from jhub_ck8s.registry_auth import Access, Credentials, GivenCredentials, Side, bind, unused
 from jhub_ck8s.skopeo import Cancelled, Failure, Skopeo, SkopeoError, classify
 
 
@@ -233,3 +233,23 @@ def test_a_signal_ignored_at_start_stays_ignored():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60)
     assert result.stdout.split() == ["SIGINT", "True"], result.stderr
+
+
+def test_hosts_are_compared_without_regard_to_case():
+    """DNS names are case-insensitive: E.EXAMPLE and e.example are one registry, for
+    credentials as for registryMap (one definition, ``imageref.host_key``)."""
+    given = [GivenCredentials.parse("E.EXAMPLE=robot:Case-Secret-1", "--dest-creds")]
+    bound = bind(given, ["e.example"], Side.DESTINATION)
+    assert Access(bound).for_host("E.Example") == Credentials("robot", "Case-Secret-1")
+    with pytest.raises(UserError) as caught:
+        bind([*given, GivenCredentials.parse("e.example=other:Case-Secret-2", "--dest-creds")], ["e.example"], Side.DESTINATION)
+    assert "given twice" in str(caught.value) and "Case-Secret" not in str(caught.value)
+    assert unused(given, ["e.EXAMPLE"], Side.DESTINATION) == []
+
+
+def test_credentials_for_a_host_the_run_never_contacts_are_named_never_shown():
+    given = [GivenCredentials.parse("harbor.example=robot:Unused-Secret-1", "--dest-creds"),
+             GivenCredentials.parse("harbr.example=robot:Unused-Secret-2", "$JHUB_CK8S_DEST_CREDS")]
+    lines = unused(given, ["harbor.example"], Side.DESTINATION)
+    assert len(lines) == 1 and lines[0].startswith("$JHUB_CK8S_DEST_CREDS: credentials for harbr.example are not used")
+    assert "harbor.example" in lines[0] and "Unused-Secret" not in lines[0] and "robot" not in lines[0]

@@ -170,7 +170,8 @@ def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> ImageLock:
     options = MirrorOptions(retries=args.retries, timeout=args.timeout)
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
         interrupts.call(skopeo.cancel)
-        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options)
+        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options,
+                                   warn=lambda line: sys.stderr.write(f"ck8s-jupyter: warning: {line}\n"))
         try:
             return mirror.lock_of(inv.images)
         except Cancelled:

@@ -135,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
     lock_file = locks.LockFile(args.lock)
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
         interrupts.call(skopeo.cancel)
-        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options, report)
+        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options, report,
+                                   lambda line: _say(f"warning: {line}"))
         if args.verify:
             lock = locks.load(args.lock) if os.path.exists(args.lock) else None
             return _verify(mirror.verify(inv.images, lock), len(inv.images), lock is not None, interrupts)
