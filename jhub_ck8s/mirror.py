@@ -236,7 +236,7 @@ class Mirror:
         destination: AccessRequest,
         options: MirrorOptions | None = None,
         on_result: Callable[[ImageResult, int, int], None] | None = None,
-        warn: Callable[[str], None] | None = None,
+        warn: Callable[[str], object] | None = None,
     ) -> Mirror:
         """A Mirror whose credentials are bound to the registries of ``images``.
 
@@ -246,8 +246,9 @@ class Mirror:
         def access(request: AccessRequest, side: Side) -> Access:
             hosts = registries(images, side)
             bound = bind(request.credentials, hosts, side)
-            for line in unused(request.credentials, hosts, side) if warn is not None else ():
-                warn(line)
+            if warn is not None:
+                for line in unused(request.credentials, hosts, side):
+                    warn(line)
             return Access(bound, request.authfile, request.tls_verify)
 
         return cls(skopeo, access(source, Side.SOURCE), access(destination, Side.DESTINATION), options, on_result)
