@@ -518,7 +518,7 @@ class Mirror:
         if any(i.status == UNMAPPED or i.destination is None for i in images):
             raise UserError(_NO_TARGET)
         if lock is not None:
-            lock.prepare()
+            lock.prepare(try_write=not dry_run)
         start = time.monotonic()
         results: list[ImageResult] = []
         with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:

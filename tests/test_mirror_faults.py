@@ -536,6 +536,47 @@ def test_a_bad_lock_path_is_refused_before_the_first_copy(world, tmp_path):
     assert all(harbor_raw(f"{target}/{name}") is None for name in UPSTREAM_IMAGES)  # nothing was copied
 
 
+@pytest.fixture
+def immutable():
+    """``chattr +i`` on paths, undone at the end; skips where the file system or the user cannot."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            pytest.skip(f"chattr +i is not possible here (needs root and ext4/xfs/btrfs): {result.stderr.strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_lock_file_that_cannot_be_written_is_refused_before_the_first_copy(world, tmp_path, immutable, what):
+    """Permission bits say yes (root); the write itself says no. Found by a fault run: four
+    images were pushed, then "0 copied, 4 failed"."""
+    target = world.project()
+    folder = tmp_path / "locks"
+    folder.mkdir()
+    lock = folder / "images.lock.yaml"
+    if what == "file":
+        lock.write_text(locks.ImageLock(()).to_yaml())
+        before = lock.read_bytes()
+        immutable(lock)
+    else:
+        immutable(folder)
+    result = run_mirror(world, target, lock, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: --lock {lock}: "), result.stderr
+    assert ("cannot write it" if what == "file" else "is not writable") in result.stderr
+    assert all(harbor_raw(f"{target}/{name}") is None for name in UPSTREAM_IMAGES)  # nothing was copied
+    if what == "file":
+        assert lock.read_bytes() == before
+    else:
+        assert list(folder.iterdir()) == []
+
+
 def test_the_lock_file_keeps_its_mode_and_a_new_one_follows_the_umask(world, tmp_path):
     stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}")
     kept = tmp_path / "kept.lock.yaml"
