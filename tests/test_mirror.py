@@ -437,3 +437,21 @@ def test_a_lock_file_that_cannot_be_written_stops_the_run(tmp_path):
     assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
     assert summary.first_problem.message.startswith(f"--lock {folder / 'images.lock.yaml'}: cannot write it")
     assert not lock.written
+
+
+def test_verify_states_a_problem_before_it_says_same_problem_as_above(capsys):
+    """The problem was met first (in time) by an image that sorts last: the first line
+    printed must state it, the later ones refer to it."""
+    from jhub_ck8s.commands.mirror import _verify
+    from jhub_ck8s.interrupts import Interrupts
+    from jhub_ck8s.mirror import Problem, Verdict, VerifyResult
+    from jhub_ck8s.registry_auth import Side
+
+    problem = Problem("destination registry h.example is unreachable after 1 attempt(s): connection refused",
+                      Side.DESTINATION, "h.example", Failure.UNREACHABLE)
+    first_in_time = VerifyResult(_image("up.example/z:1", "h.example/p/z:1"), Verdict.NOT_CHECKED, problem.message, problem)
+    later = VerifyResult(_image("up.example/a:1", "h.example/p/a:1"), Verdict.NOT_CHECKED, problem.message, problem, repeated=True)
+    assert _verify([later, first_in_time], 2, False, Interrupts()) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"mirror: not checked h.example/p/a:1: {problem.message}"
+    assert lines[1] == "mirror: not checked h.example/p/z:1: destination registry h.example: same problem as above"

@@ -514,7 +514,9 @@ def test_verify_says_what_is_really_wrong_with_the_destination(world, silent, tm
         result = run_mirror(world, target, tmp_path / "l.yaml", "--verify", *flags, env=env, tmp_path=tmp_path)
         assert result.returncode == 1, result.stderr
         assert "mirror: missing" not in result.stderr and "run helm ck8s-jupyter mirror" not in result.stderr
-        assert sum(why in line for line in result.stderr.splitlines() if line.startswith("mirror: not checked")) == 1
+        checked = [line for line in result.stderr.splitlines() if line.startswith("mirror: not checked")]
+        assert sum(why in line for line in checked) == 1
+        assert why in checked[0] and all("same problem as above" in line for line in checked[1:]), checked
         assert result.stderr.splitlines()[-1].startswith(f"error: verify could not check {len(UPSTREAM_IMAGES)} of") and why in result.stderr.splitlines()[-1]
         assert "Wrong-Pa55" not in result.stderr
 

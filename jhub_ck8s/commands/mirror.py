@@ -79,14 +79,24 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _as_above(problem: Problem) -> str:
-    """A problem already printed in full, in a few words."""
-    if problem.registry and problem.side:
-        return f"{problem.side.value} registry {problem.registry}: same problem as above"
-    return "same problem as above"
+class _Problems:
+    """Says a problem in full the first time it is printed, in a few words after that:
+    "above" is the order of the lines, not the order in which the images failed."""
+
+    def __init__(self) -> None:
+        self._shown: set[object] = set()
+
+    def text(self, problem: Problem) -> str:
+        key = problem.registry_key or problem
+        if key not in self._shown:
+            self._shown.add(key)
+            return problem.message
+        if problem.registry and problem.side:
+            return f"{problem.side.value} registry {problem.registry}: same problem as above"
+        return "same problem as above"
 
 
-def _progress_line(result: ImageResult, done: int, total: int) -> str:
+def _progress_line(result: ImageResult, done: int, total: int, problems: _Problems) -> str:
     from ..mirror import Status
 
     status, image, problem = result.status, result.image, result.problem
@@ -95,10 +105,8 @@ def _progress_line(result: ImageResult, done: int, total: int) -> str:
         return f"{head}: stopped while running; not in the lock file"
     if problem is None and not status.done:
         return f"{head}: interrupted before it started"
-    if problem is not None and result.repeated:
-        return f"{head}: {_as_above(problem)}"
     if problem is not None:
-        return f"{head}: {problem.message}"
+        return f"{head}: {problems.text(problem)}"
     target = "" if status is Status.IN_PLACE else f" -> {image.destination}"
     return f"{head}{target} {result.digest} ({_human_size(result.size)}, {result.seconds:.1f}s)"
 
@@ -128,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
     inv = load_inventory(args)
     options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout)
 
+    problems = _Problems()
+
     def report(result: ImageResult, done: int, total: int) -> None:
         if not args.quiet:
-            _say(_progress_line(result, done, total))
+            _say(_progress_line(result, done, total, problems))
 
     lock_file = locks.LockFile(args.lock)
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
@@ -174,8 +184,9 @@ def run(args: argparse.Namespace) -> int:
 def _verify(results: list[VerifyResult], total: int, with_lock: bool, interrupts: Interrupts) -> int:
     from ..mirror import Verdict
 
+    problems = _Problems()
     for result in results:
-        detail = _as_above(result.problem) if result.repeated and result.problem is not None else result.detail
+        detail = problems.text(result.problem) if result.problem is not None else result.detail
         _say(f"{result.verdict.value} {result.image.destination}: {detail}")
     if interrupts.received:
         _say(f"interrupted by {interrupts.name}: verify did not finish")
