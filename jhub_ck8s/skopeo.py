@@ -213,6 +213,9 @@ class Cancelled(Exception):
 _PATTERNS: tuple[tuple[Failure, re.Pattern[str]], ...] = (
     (Failure.TLS, re.compile(r"server gave HTTP response to HTTPS client|x509:|certificate|tls: (?!handshake timeout)", re.I)),
     (Failure.AUTH, re.compile(r"unauthorized|authentication required|denied|forbidden|invalid username/password|\b401\b|\b403\b", re.I)),
+    # Two pushes of the same blobs at once: the registry may not yet see a blob the other
+    # push is writing when this one writes its manifest. The next try finds it.
+    (Failure.TRANSIENT, re.compile(r"manifest blob unknown|blob upload unknown", re.I)),
     (Failure.MISSING, re.compile(r"manifest unknown|name unknown|not found|\b404\b", re.I)),
     (Failure.TIMEOUT, re.compile(r"timeout|timed out|deadline exceeded", re.I)),
     (Failure.UNREACHABLE, re.compile(r"connection refused|no such host|network is unreachable|no route to host|dial tcp", re.I)),
@@ -224,12 +227,26 @@ _FATAL_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
 _NOISE = re.compile(r'^(?:Error parsing image name|initializing source|initializing destination) "?[^"]*"?: ')
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"n": "\n", "t": " ", "r": "", '"': '"', "\\": "\\"}
+
+
+def _one_line(text: str) -> str:
+    """A registry's list of errors (``errors:\\nA\\nB\\n``) as ``A; B``: one line."""
+    text = re.sub(r"errors:\s*\n", "", text)
+    parts = [part.strip() for part in text.splitlines() if part.strip()]
+    return "; ".join(dict.fromkeys(parts))
+
+
 def _message(stderr: str) -> str:
-    """skopeo's fatal message, unquoted (the whole last line when it has none)."""
+    """skopeo's fatal message, unquoted as Go quoted it, in one line (the whole last line
+    when it has none)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "skopeo failed without a message"
     match = _FATAL_MSG.search(last)
-    return match.group(1).replace('\\"', '"') if match else last.strip()
+    if not match:
+        return last.strip()
+    return _one_line(_ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), match.group(1)))
 
 
 def classify(stderr: str) -> tuple[Failure, str]:

@@ -485,6 +485,33 @@ def test_concurrent_runs_sharing_one_lock_file_keep_every_entry(world, tmp_path)
     assert sorted(e.source for e in lock_matches_destination(lock)) == [f"{world.upstream.host}/{n}" for n in names]
 
 
+@pytest.mark.parametrize("retries", [1, 0])
+def test_a_race_with_another_push_is_retried_and_said_in_one_line(world, tmp_path, retries):
+    """Two runs pushing the same blobs at once: the registry may answer the manifest with
+    "manifest blob unknown" (seen in a fault run, and in four concurrent skopeo copies). The
+    first copy here fails with skopeo's own message for it; the retry copies the image. With
+    no retries left, the failure is one line, without Go's quoting (no literal \\n)."""
+    target, lock = world.project(), tmp_path / "images.lock.yaml"
+    failed, message = tmp_path / "failed-once", tmp_path / "race-message"
+    name = f"{target}/{HUB}".rsplit(":", 1)[0]
+    message.write_text(f'time="x" level=fatal msg="writing manifest: uploading manifest 4.4.0 to {name}: errors:\\n'
+                       'digest invalid\\nmanifest blob unknown: blob unknown to registry\\n"\n')
+    racy = wrapper(tmp_path, f'if [ "$1" = copy ] && mkdir "{failed}" 2>/dev/null; then cat "{message}" >&2; exit 1; fi')
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}")
+    result = run_mirror(world, target, lock, "--retries", str(retries), "--retry-delay", "0", stream=stream,
+                        env={"JHUB_CK8S_SKOPEO": str(racy)}, tmp_path=tmp_path)
+    assert failed.exists()  # the race was played
+    assert "\\n" not in result.stderr
+    if retries:
+        assert result.returncode == 0, result.stderr
+        assert "1 copied" in result.stderr and [e.source for e in lock_matches_destination(lock)] == [f"{world.upstream.host}/{HUB}"]
+    else:
+        assert result.returncode == 1
+        line = next(line for line in progress(result) if "failed" in line)
+        assert f"destination registry {world.harbor.host} kept failing after 1 attempt(s)" in line, line
+        assert "digest invalid; manifest blob unknown: blob unknown to registry" in line
+
+
 def test_a_deleted_index_child_fails_verify_and_is_copied_again(world, tmp_path):
     target, lock = world.project(), tmp_path / "images.lock.yaml"
     stream = stream_of(tmp_path, f"{world.upstream.host}/{MULTI}")

@@ -253,3 +253,18 @@ def test_credentials_for_a_host_the_run_never_contacts_are_named_never_shown():
     lines = unused(given, ["harbor.example"], Side.DESTINATION)
     assert len(lines) == 1 and lines[0].startswith("$JHUB_CK8S_DEST_CREDS: credentials for harbr.example are not used")
     assert "harbor.example" in lines[0] and "Unused-Secret" not in lines[0] and "robot" not in lines[0]
+
+
+# skopeo 1.9.3's last line when two pushes of the same blobs raced in docker-registry 2.8
+# (captured from four concurrent `skopeo copy` runs to one repository)
+RACE = ('time="2026-12-04T05:37:00Z" level=fatal msg="writing manifest: uploading manifest 1 to '
+        '127.0.0.1:5917/s8/x: errors:\\ndigest invalid\\nmanifest blob unknown: blob unknown to registry\\n"')
+
+
+def test_a_race_on_blobs_is_worth_another_try_and_its_message_is_one_line():
+    kind, detail = classify(RACE)
+    assert kind is Failure.TRANSIENT and kind.retryable
+    assert detail == ("writing manifest: uploading manifest 1 to 127.0.0.1:5917/s8/x: digest invalid; "
+                      "manifest blob unknown: blob unknown to registry")
+    quoted = classify('level=fatal msg="reading manifest 1 in h/x: a \\"quoted\\" word\\tand a \\\\ backslash"')[1]
+    assert quoted == 'reading manifest 1 in h/x: a "quoted" word and a \\ backslash'
