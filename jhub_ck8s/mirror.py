@@ -49,6 +49,7 @@ from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
 from .registry_auth import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, GivenCredentials, Side, bind, unused
+from .registry_blobs import BlobChecker
 from .skopeo import Cancelled, Child, Failure, Manifest, Skopeo, SkopeoError, Verb, transport
 
 T = TypeVar("T")
@@ -185,6 +186,36 @@ class VerifyResult:
     repeated: bool = False
 
 
+@dataclass(frozen=True)
+class MissingBlob:
+    digest: str
+    what: str  # "config", "layer 2"
+    platform: str = ""  # the index entry it belongs to, when there is one
+
+    def __str__(self) -> str:
+        return f"{self.digest} ({self.what}{', ' + self.platform if self.platform else ''})"
+
+
+@dataclass
+class Gaps:
+    """What a destination lacks of an image whose top manifest it has."""
+
+    children: list[Child]
+    blobs: list[MissingBlob]
+
+    def __bool__(self) -> bool:
+        return bool(self.children or self.blobs)
+
+    def describe(self, manifest: Manifest) -> str:
+        parts = []
+        if self.children:
+            named = ", ".join(f"{c.digest} ({c.platform})" if c.platform else c.digest for c in self.children)
+            parts.append(f"{len(self.children)} of {len(manifest.children)} platform manifests of the index are missing: {named}")
+        if self.blobs:
+            parts.append(f"{len(self.blobs)} blob(s) are missing: {', '.join(map(str, self.blobs))}")
+        return "; ".join(parts)
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -212,8 +243,10 @@ class Mirror:
         options: MirrorOptions | None = None,
         on_result: Callable[[ImageResult, int, int], None] | None = None,
         sleep: Callable[[float], None] | None = None,
+        blobs: BlobChecker | None = None,
     ) -> None:
         self.skopeo = skopeo
+        self.blobs = blobs or BlobChecker()
         self.access = {Side.SOURCE: source, Side.DESTINATION: destination}
         self.options = options or MirrorOptions()
         self.on_result = on_result
@@ -334,17 +367,36 @@ class Mirror:
             )
         return manifest
 
-    def _missing_children(self, ref: ImageRef, manifest: Manifest, side: Side) -> list[Child]:
-        """The children of an index (nested ones too) that ``ref``'s repository lacks."""
-        missing = []
+    def _gaps(self, ref: ImageRef, manifest: Manifest, side: Side, platform: str = "") -> Gaps:
+        """What ``ref``'s repository lacks of ``manifest``: children of an index (nested ones
+        too), and the config and layer blobs of every image manifest (a HEAD each)."""
+        gaps = Gaps([], [])
         for child in manifest.children:
             at = ImageRef(ref.registry, ref.repository, None, child.digest)
             found = self._inspect(at, side)
             if found is None or found.digest != child.digest:
-                missing.append(child)
+                gaps.children.append(child)
             else:
-                missing += self._missing_children(at, found, side)
-        return missing
+                deeper = self._gaps(at, found, side, child.platform or platform)
+                gaps.children += deeper.children
+                gaps.blobs += deeper.blobs
+        for digest, what in manifest.blobs:
+            if not self._blob_exists(ref, digest, side):
+                gaps.blobs.append(MissingBlob(digest, what, platform))
+        return gaps
+
+    def _blob_exists(self, ref: ImageRef, digest: str, side: Side) -> bool:
+        access = self.access[side]
+
+        def head() -> bool:
+            if self.skopeo.cancelled:
+                raise Cancelled
+            return self.blobs.exists(ref.registry, ref.repository, digest, access, self.options.timeout)
+
+        try:
+            return self._retrying(head, self._keep_going(side, ref.registry))
+        except SkopeoError as exc:
+            raise _Failed(self.problem(exc, ref, side)) from None
 
     # -- stopping early
 
@@ -417,8 +469,8 @@ class Mirror:
                 )
             )
         same = present is not None and present.digest == manifest.digest
-        if same and present is not None and not self._missing_children(destination, present, Side.DESTINATION):
-            return Status.PRESENT, manifest, None  # an index with a child missing is copied again
+        if same and present is not None and not self._gaps(destination, present, Side.DESTINATION):
+            return Status.PRESENT, manifest, None  # a child or a blob missing: copied again, which repairs it
         pinned = ImageRef(source.registry, source.repository, None, manifest.digest)
         src, dest = self.access[Side.SOURCE], self.access[Side.DESTINATION]
         if dry_run:
@@ -429,15 +481,17 @@ class Mirror:
         except SkopeoError as exc:
             raise _Failed(self._copy_problem(exc, source, pinned, destination)) from None
         copied = self._inspect(destination, Side.DESTINATION)
-        gaps = self._missing_children(destination, copied, Side.DESTINATION) if copied else []
-        if copied is None or copied.digest != manifest.digest or gaps:
+        if copied is None or copied.digest != manifest.digest:
             holds = copied.digest if copied else "nothing"
             raise _Failed(
-                Problem(
-                    f"destination {destination.normalized}: after the copy it holds {holds}"
-                    + (f" without {len(gaps)} of its platform manifests" if gaps else "") + f", not {manifest.digest}",
-                    Side.DESTINATION, destination.registry,
-                )
+                Problem(f"destination {destination.normalized}: after the copy it holds {holds}, not {manifest.digest}",
+                        Side.DESTINATION, destination.registry)
+            )
+        gaps = self._gaps(destination, copied, Side.DESTINATION)
+        if gaps:
+            raise _Failed(
+                Problem(f"destination {destination.normalized}: after the copy {gaps.describe(copied)}",
+                        Side.DESTINATION, destination.registry)
             )
         return Status.COPIED, manifest, None
 
@@ -572,10 +626,9 @@ class Mirror:
             return VerifyResult(image, Verdict.MISSING, "not at the destination")
         if entry is not None and entry.digest != manifest.digest:
             return VerifyResult(image, Verdict.DIFFERS, f"holds {manifest.digest}, the lock file says {entry.digest}")
-        gaps = self._missing_children(image.destination, manifest, side)
+        gaps = self._gaps(image.destination, manifest, side)
         if gaps:
-            named = ", ".join(f"{c.digest} ({c.platform})" if c.platform else c.digest for c in gaps)
-            return VerifyResult(image, Verdict.INCOMPLETE, f"{len(gaps)} of {len(manifest.children)} platform manifests of the index are missing: {named}")
+            return VerifyResult(image, Verdict.INCOMPLETE, gaps.describe(manifest))
         return None
 
     def lock_of(self, images: Sequence[InventoryImage]) -> locks.ImageLock:

@@ -176,6 +176,41 @@ class Access:
         return self.credentials.get(normalize_host(host))
 
 
+def auth_file_paths(authfile: str | None, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Where skopeo looks for stored logins, in its order: ``--authfile``, else
+    ``$REGISTRY_AUTH_FILE``, else ``$XDG_RUNTIME_DIR/containers/auth.json``,
+    ``~/.config/containers/auth.json`` and ``~/.docker/config.json``."""
+    env = os.environ if environ is None else environ
+    if authfile or env.get("REGISTRY_AUTH_FILE"):
+        return [authfile or env["REGISTRY_AUTH_FILE"]]
+    home = env.get("HOME") or os.path.expanduser("~")
+    paths = [os.path.join(env["XDG_RUNTIME_DIR"], "containers", "auth.json")] if env.get("XDG_RUNTIME_DIR") else []
+    return [*paths, os.path.join(home, ".config", "containers", "auth.json"), os.path.join(home, ".docker", "config.json")]
+
+
+def stored_credentials(host: str, authfile: str | None) -> Credentials | None:
+    """The login an auth file holds for ``host`` (the first file that has one), or None.
+    Credential helpers are not run; a file that cannot be read is passed over."""
+    wanted = normalize_host(host)
+    for path in auth_file_paths(authfile):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                auths = json.load(handle).get("auths") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        for key, entry in auths.items() if isinstance(auths, dict) else ():
+            name = str(key).removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+            if normalize_host(name) != wanted or not isinstance(entry, dict) or not isinstance(entry.get("auth"), str):
+                continue
+            try:
+                user, sep, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            except ValueError:
+                continue
+            if sep and user and password:
+                return Credentials(user, password)
+    return None
+
+
 class AuthFiles:
     """One auth file per (registry, credentials) holding only that registry.
 
@@ -246,8 +281,10 @@ __all__ = [
     "Credentials",
     "GivenCredentials",
     "Side",
+    "auth_file_paths",
     "bind",
     "child_environment",
     "normalize_host",
+    "stored_credentials",
     "unused",
 ]

@@ -178,6 +178,25 @@ class Manifest:
         return tuple(found)
 
     @property
+    def blobs(self) -> tuple[tuple[str, str], ...]:
+        """(digest, "config" or "layer N") of an image's blobs; empty for an index."""
+        if self.is_index:
+            return ()
+        data = self._json()
+        found = []
+        config = data.get("config")
+        if isinstance(config, dict) and isinstance(config.get("digest"), str):
+            found.append((config["digest"], "config"))
+        layers = data.get("layers") or [{"digest": f.get("blobSum")} for f in data.get("fsLayers") or [] if isinstance(f, dict)]
+        for number, layer in enumerate(layers, start=1):
+            if isinstance(layer, dict) and isinstance(layer.get("digest"), str):
+                found.append((layer["digest"], f"layer {number}"))
+        first: dict[str, str] = {}
+        for digest, what in found:
+            first.setdefault(digest, what)  # a blob named twice is checked once
+        return tuple(first.items())
+
+    @property
     def size(self) -> int:
         """Manifest + config + layers for an image; index + its manifests for an index."""
         data = self._json()

@@ -164,6 +164,27 @@ def build_images(folder: Path) -> Layout:
     return result
 
 
+def build_unique_image(folder: Path, content: str) -> Layout:
+    """A single-platform image whose one layer holds ``content`` (tag ``unique``): blobs no
+    other test shares, for tests that damage a registry's storage."""
+    folder.mkdir(parents=True, exist_ok=True)
+    layout = folder / "oci"
+    _umoci("init", "--layout", str(layout))
+    source = folder / "unique.txt"
+    source.write_text(content)
+    _umoci("new", "--image", f"{layout}:unique")
+    _umoci("insert", "--rootless", "--image", f"{layout}:unique", str(source), "/unique.txt")
+    _umoci("config", "--image", f"{layout}:unique", "--architecture", "amd64", "--os", "linux", "--config.cmd", "/unique")
+    index = json.loads((layout / "index.json").read_text())
+    return Layout(layout, {"unique": index["manifests"][0]["digest"]})
+
+
+def blob_file(storage: Path, digest: str) -> Path:
+    """Where docker-registry's filesystem driver keeps a blob's bytes."""
+    hexdigest = digest.removeprefix("sha256:")
+    return storage / "docker" / "registry" / "v2" / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"
+
+
 def push(layout: Layout, tag: str, destination: str, *, creds: tuple[str, str] | None = None) -> None:
     """``skopeo copy --all oci:LAYOUT:TAG docker://DESTINATION`` over plain HTTP."""
     command = ["skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false"]

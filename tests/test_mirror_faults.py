@@ -36,8 +36,11 @@ from registry_fixtures import (
     USER,
     DenyingServer,
     SilentListener,
+    blob_file,
+    build_unique_image,
     delete_manifest,
     free_port,
+    inspect_raw,
     processes_in_groups,
     processes_left_in_groups,
     push,
@@ -527,6 +530,37 @@ def test_a_deleted_index_child_fails_verify_and_is_copied_again(world, tmp_path)
     again = run_mirror(world, target, lock, stream=stream, tmp_path=tmp_path)
     assert again.returncode == 0 and "1 copied, 0 already present" in again.stderr, again.stderr
     assert sha256(harbor_raw(f"{world.harbor.host}/{repository}@{child}")) == child
+    assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
+
+
+def test_a_lost_layer_blob_fails_verify_and_a_rerun_copies_it_again(world, tmp_path):
+    """The manifest is there but a layer's bytes are gone from the registry's storage (a
+    garbage collection, a storage fault): the image cannot be pulled. verify names the
+    blob; a rerun does not call the image present but copies it again, which repairs it."""
+    layout = build_unique_image(tmp_path / "image", f"unique {uuid.uuid4().hex}\n")
+    source = f"{world.upstream.host}/lost/blob-{uuid.uuid4().hex[:8]}:1.0"
+    push(layout, "unique", source)
+    manifest = json.loads(inspect_raw(source))
+    layer, config = manifest["layers"][0]["digest"], manifest["config"]["digest"]
+    target, lock = world.project(), tmp_path / "images.lock.yaml"
+    stream = stream_of(tmp_path, source)
+    assert run_mirror(world, target, lock, stream=stream, tmp_path=tmp_path).returncode == 0
+    assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
+    stored = blob_file(world.folder / "harbor" / "data", layer)
+    assert stored.exists(), stored
+    stored.unlink()
+    destination = f"{target}/{source.split('/', 1)[1]}"
+    verify = run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path)
+    assert verify.returncode == 1, verify.stderr
+    assert f"mirror: incomplete {destination}: 1 blob(s) are missing: {layer} (layer 1)" in verify.stderr
+    assert config not in verify.stderr
+    for extra in ((), ("--force",)):
+        dry = run_mirror(world, target, lock, "--dry-run", *extra, stream=stream, tmp_path=tmp_path)
+        assert dry.returncode == 0 and "1 would copy" in dry.stderr and "already present" in dry.stderr, dry.stderr
+        assert "1 already present" not in dry.stderr
+    again = run_mirror(world, target, lock, stream=stream, tmp_path=tmp_path)
+    assert again.returncode == 0 and "1 copied, 0 already present" in again.stderr, again.stderr
+    assert stored.exists()
     assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
 
 
