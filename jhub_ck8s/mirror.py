@@ -111,7 +111,14 @@ class MirrorOptions:
     retry_delay: float = 1.0  # seconds before the first retry; doubled each time
     force: bool = False
     timeout: float = 30.0  # seconds for one manifest read (skopeo inspect)
-    copy_timeout: float = 1800.0  # seconds for one image copy, all platforms
+    copy_timeout: float = 1800.0  # seconds for one image copy, all platforms, however large
+    min_rate: float = 100_000.0  # bytes per second a copy must at least reach ...
+    copy_timeout_min: float = 120.0  # ... once this many seconds have passed
+
+    def copy_budget(self, size: int) -> float:
+        """Seconds one copy of ``size`` bytes may take: its size at ``min_rate``, at least
+        ``copy_timeout_min``, at most ``copy_timeout``."""
+        return min(self.copy_timeout, max(self.copy_timeout_min, size / self.min_rate))
 
 
 @dataclass(frozen=True)
@@ -476,10 +483,12 @@ class Mirror:
         if dry_run:
             return Status.WOULD_COPY, manifest, self.skopeo.copy_command(pinned, destination, src, dest).display()
         keep_going = self._keep_going(Side.DESTINATION, destination.registry)
+        size = self._content_size(pinned, manifest)
+        budget = self.options.copy_budget(size)
         try:
-            self._retrying(lambda: self.skopeo.copy(pinned, destination, src, dest, self.options.copy_timeout), keep_going)
+            self._retrying(lambda: self.skopeo.copy(pinned, destination, src, dest, budget), keep_going)
         except SkopeoError as exc:
-            raise _Failed(self._copy_problem(exc, source, pinned, destination)) from None
+            raise _Failed(self._copy_problem(exc, source, pinned, destination, manifest, size, budget)) from None
         copied = self._inspect(destination, Side.DESTINATION)
         if copied is None or copied.digest != manifest.digest:
             holds = copied.digest if copied else "nothing"
@@ -495,14 +504,39 @@ class Mirror:
             )
         return Status.COPIED, manifest, None
 
-    def _copy_problem(self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef) -> Problem:
+    def _content_size(self, pinned: ImageRef, manifest: Manifest) -> int:
+        """Bytes a copy moves: an image's manifest, config and layers; an index's, for every
+        platform (each child is read at the source)."""
+        total = manifest.size
+        for child in manifest.children:
+            found = self._inspect(ImageRef(pinned.registry, pinned.repository, None, child.digest), Side.SOURCE)
+            if found is not None:
+                total += self._content_size(pinned, found)
+        return total
+
+    def _source_blob(self, pinned: ImageRef, manifest: Manifest) -> str | None:
+        """A small blob of the image at the source (the config of it, or of its first platform)."""
+        if manifest.blobs:
+            return manifest.blobs[0][0]
+        for child in manifest.children[:1]:
+            found = self._inspect(ImageRef(pinned.registry, pinned.repository, None, child.digest), Side.SOURCE)
+            return self._source_blob(pinned, found) if found is not None else None
+        return None
+
+    def _copy_problem(
+        self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef,
+        manifest: Manifest, size: int, budget: float,
+    ) -> Problem:
         """Whom a failed copy blames.
 
         skopeo names the side of most failures. A copy that timed out or lost its connection
         without saying where is put to both registries with one manifest read each: the
         first that does not answer now is blamed (the destination stops the run, a source
-        fails only its own images); if both answer, the failure is this image's own (a large
-        image on a slow link, a source that serves manifests but stalls on blobs).
+        fails only its own images). If both answer, a copy that outlived the budget its size
+        gives it (``copy_budget``, below ``copy_timeout``) asks the source for a blob's first
+        byte: a source that stalls on blobs fails its images; one that serves them leaves the
+        destination, which answers reads but does not take writes: that stops the run. Only
+        an image that hit ``copy_timeout`` itself is its own problem (large, or a slow link).
         """
         if exc.side is not None:
             return self.problem(exc, source if exc.side is Side.SOURCE else destination, exc.side)
@@ -514,11 +548,39 @@ class Mirror:
             except SkopeoError as probe:
                 if probe.kind.retryable or probe.kind is Failure.TLS:
                     return self.problem(exc, source if side is Side.SOURCE else destination, side)
+        if exc.kind is Failure.TIMEOUT and budget < self.options.copy_timeout:
+            return self._stalled(exc, source, pinned, destination, manifest, size, budget)
         flag = "--copy-timeout" if exc.kind is Failure.TIMEOUT else "--retries"
         return Problem(
             f"copy of {source.normalized} to {destination.normalized} failed after {exc.attempts} attempt(s) "
             f"({exc.detail}), while both registries answer: this image is the problem (large, or a slow "
             f"link); raise {flag}, or copy it on its own with --jobs 1",
+        )
+
+    def _stalled(
+        self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef,
+        manifest: Manifest, size: int, budget: float,
+    ) -> Problem:
+        """A copy slower than ``min_rate`` while both registries answer manifest reads."""
+        rate = f"{self.options.min_rate / 1000:g} kB/s"
+        took = f"the copy of {source.normalized} ({size} bytes) did not finish within {budget:g}s"
+        fix = f"if it is only slow, lower --min-rate (now {rate}) or raise --copy-timeout-min (now {self.options.copy_timeout_min:g}s)"
+        blob = self._source_blob(pinned, manifest)
+        if blob is not None:
+            try:
+                self.blobs.readable(pinned.registry, pinned.repository, blob, self.access[Side.SOURCE], self.options.timeout)
+            except SkopeoError as probe:
+                if probe.kind.retryable or probe.kind is Failure.TLS:
+                    return Problem(
+                        f"source registry {source.registry} answers manifest reads but not blob reads: {took} "
+                        f"and a read of {blob} failed ({probe.detail}); {fix}",
+                        Side.SOURCE, source.registry, Failure.TIMEOUT,
+                    )
+        return Problem(
+            f"destination registry {destination.registry} answers reads but takes no uploads: {took} "
+            f"(below {rate}) while the source serves its blobs; check the registry (its storage, quota, "
+            f"a proxy in front of it); {fix}",
+            Side.DESTINATION, destination.registry, Failure.TIMEOUT,
         )
 
     def _one(self, image: InventoryImage, lock: locks.LockFile | None, dry_run: bool) -> ImageResult:

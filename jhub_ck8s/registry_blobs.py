@@ -5,7 +5,8 @@ is not taken for a whole image.
 
 Guarantees:
 
-* **read only**: HEAD requests, and a token request where the registry asks for one;
+* **read only**: HEAD requests (``readable``: a GET of one byte), and a token request
+  where the registry asks for one;
   redirects are not followed (a registry redirects only to a blob it has);
 * **credentials as skopeo sends them**: the side's bound credentials for that host, else
   the auth file's entry for it (``registry_auth.stored_credentials``); sent to the
@@ -70,16 +71,24 @@ class BlobChecker:
 
     def exists(self, host: str, repository: str, digest: str, access: Access, timeout: float) -> bool:
         """True: the registry has the blob in that repository. SkopeoError when it cannot say."""
+        return self._blob("HEAD", host, repository, digest, access, timeout)
+
+    def readable(self, host: str, repository: str, digest: str, access: Access, timeout: float) -> bool:
+        """Like ``exists``, but asks for the blob's first byte (``GET``, ``Range: bytes=0-0``):
+        a registry that answers HEADs may still stall when its blobs are read."""
+        return self._blob("GET", host, repository, digest, access, timeout)
+
+    def _blob(self, method: str, host: str, repository: str, digest: str, access: Access, timeout: float) -> bool:
         path = f"/v2/{repository}/blobs/{digest}"
         key = (host_key(host), repository)
         with self._guard:
             authorization = self._tokens.get(key)
-        status, headers = self._head(host, path, access, timeout, authorization)
+        status, headers = self._ask(method, host, path, access, timeout, authorization)
         if status == 401:
             authorization = self._authorize(host, repository, headers.get("www-authenticate", ""), access, timeout)
             with self._guard:
                 self._tokens[key] = authorization
-            status, headers = self._head(host, path, access, timeout, authorization)
+            status, headers = self._ask(method, host, path, access, timeout, authorization)
         if 200 <= status < 400:
             return True
         if status == 404:
@@ -97,7 +106,8 @@ class BlobChecker:
         return SkopeoError(Failure.OTHER, f"HEAD {path} at {host}: unexpected HTTP status {status}")
 
     def _request(
-        self, scheme: str, host: str, method: str, target: str, headers: dict[str, str], timeout: float, verify: bool
+        self, scheme: str, host: str, method: str, target: str, headers: dict[str, str], timeout: float, verify: bool,
+        limit: int,
     ) -> tuple[int, dict[str, str], bytes]:
         connection: http.client.HTTPConnection
         if scheme == "https":
@@ -111,13 +121,14 @@ class BlobChecker:
         try:
             connection.request(method, target, headers={"User-Agent": _USER_AGENT, **headers})
             response = connection.getresponse()
-            body = response.read(1 << 20) if method != "HEAD" else b""
+            body = response.read(limit) if method != "HEAD" else b""
             return response.status, {k.lower(): v for k, v in response.getheaders()}, body
         finally:
             connection.close()
 
     def _call(
-        self, host: str, method: str, target: str, headers: dict[str, str], access: Access, timeout: float
+        self, host: str, method: str, target: str, headers: dict[str, str], access: Access, timeout: float,
+        limit: int = 1 << 20,
     ) -> tuple[int, dict[str, str], bytes]:
         """One request to the registry ``host``, with the scheme its TLS setting allows."""
         endpoint = _endpoint(host)
@@ -126,7 +137,7 @@ class BlobChecker:
         schemes = [known] if known else (["https"] if access.tls_verify else ["https", "http"])
         for scheme in schemes:
             try:
-                answer = self._request(scheme, endpoint, method, target, headers, timeout, access.tls_verify)
+                answer = self._request(scheme, endpoint, method, target, headers, timeout, access.tls_verify, limit)
             except ssl.SSLError as exc:
                 if scheme == schemes[-1]:
                     raise SkopeoError(Failure.TLS, f"{method} {target} at {host}: {exc.reason or exc}") from None
@@ -144,11 +155,13 @@ class BlobChecker:
             return answer
         raise SkopeoError(Failure.TLS, f"{method} {target} at {host}: no protocol worked")
 
-    def _head(
-        self, host: str, path: str, access: Access, timeout: float, authorization: str | None
+    def _ask(
+        self, method: str, host: str, path: str, access: Access, timeout: float, authorization: str | None
     ) -> tuple[int, dict[str, str]]:
         headers = {"Authorization": authorization} if authorization else {}
-        status, answer, _ = self._call(host, "HEAD", path, headers, access, timeout)
+        if method == "GET":
+            headers["Range"] = "bytes=0-0"
+        status, answer, _ = self._call(host, method, path, headers, access, timeout, limit=1)
         return status, answer
 
     def _credentials(self, host: str, access: Access) -> Credentials | None:

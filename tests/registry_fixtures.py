@@ -248,6 +248,57 @@ class DenyingServer:
         self.server.server_close()
 
 
+class StallingRegistry:
+    """A registry on 127.0.0.1 that answers reads (``/v2/`` 200, every manifest and blob 404:
+    an empty registry) and never answers an upload (POST, PUT, PATCH hang until ``stop``).
+    ``uploads`` counts the uploads that were begun: the handshake that a copy reached it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        release = self.release = threading.Event()
+        begun = self.uploads = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, status: int, body: bytes = b"") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _read(self) -> None:
+                if self.path.rstrip("/") == "/v2":
+                    self._answer(200, b"{}")
+                else:
+                    code = "MANIFEST_UNKNOWN" if "/manifests/" in self.path else "BLOB_UNKNOWN"
+                    self._answer(404, json.dumps({"errors": [{"code": code, "message": "unknown"}]}).encode())
+
+            def _stall(self) -> None:
+                begun.append(f"{self.command} {self.path}")
+                release.wait(600)
+
+            do_GET = do_HEAD = _read
+            do_POST = do_PUT = do_PATCH = _stall
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class SilentListener:
     """Accepts TCP connections on 127.0.0.1 and never answers (a hung registry)."""
 

@@ -36,6 +36,7 @@ from registry_fixtures import (
     USER,
     DenyingServer,
     SilentListener,
+    StallingRegistry,
     blob_file,
     build_unique_image,
     delete_manifest,
@@ -48,6 +49,7 @@ from registry_fixtures import (
 )
 
 from jhub_ck8s import lock as locks
+from jhub_ck8s.mirror import MirrorOptions
 
 FAST = ("--retries", "0", "--retry-delay", "0")
 HUB = "jupyterhub/k8s-hub:4.4.0"
@@ -358,6 +360,39 @@ esac""")
     assert f"{other} registry" not in result.stderr
     # a silent destination dooms the next image; a silent source dooms its own registry's images
     assert "1 not started" in result.stderr, result.stderr
+
+
+def test_a_destination_that_takes_no_uploads_is_called_stalled_and_stops_the_run(world, tmp_path):
+    """It answers every read (an empty registry) and never an upload. A small image's copy
+    is given the time its size needs at --min-rate, at least --copy-timeout-min (2 s here),
+    not --copy-timeout's 1800 s; when it runs out while both registries answer reads and
+    the source serves its blobs, the destination is stalled: the run stops, as for a
+    destination that does not answer at all."""
+    stalling = StallingRegistry()
+    try:
+        lock = tmp_path / "images.lock.yaml"
+        start = time.monotonic()
+        result = run_mirror(world, f"{stalling.host}/p", lock, "--copy-timeout-min", "2", "--jobs", "1", *FAST,
+                            tmp_path=tmp_path, creds=False)
+        elapsed = time.monotonic() - start
+    finally:
+        stalling.stop()
+    assert stalling.uploads, "no copy reached the upload"  # the fault was met
+    assert result.returncode == 1, result.stderr
+    assert elapsed < 120  # 2 s for the one copy that ran (and the probes), not 1800 s per image
+    full = [line for line in progress(result) if "takes no uploads" in line]
+    assert len(full) == 1 and f"destination registry {stalling.host} answers reads but takes no uploads" in full[0]
+    assert "did not finish within 2s" in full[0] and "--min-rate" in full[0]
+    assert "large, or a slow link" not in result.stderr
+    assert f"{len(UPSTREAM_IMAGES) - 1} not started" in result.stderr
+    assert not lock.exists()
+
+
+def test_the_time_out_of_a_copy_grows_with_the_image():
+    options = MirrorOptions(copy_timeout=1800, min_rate=100_000, copy_timeout_min=120)
+    assert options.copy_budget(849) == 120  # a tiny image: the floor
+    assert options.copy_budget(50_000_000) == 500  # 50 MB at 100 kB/s
+    assert options.copy_budget(10_000_000_000) == 1800  # a huge one: --copy-timeout
 
 
 @pytest.mark.parametrize("fault", ["never answers", "refuses connections"])

@@ -55,7 +55,9 @@ def register(subparsers: Any) -> None:
     )
     add_source_arguments(parser)
     add_access_arguments(parser)
-    parser.add_argument("--copy-timeout", type=at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long (default 1800)")
+    parser.add_argument("--copy-timeout", type=at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long, however large the image (default 1800)")
+    parser.add_argument("--min-rate", type=at_least(0.001, float, "kB per second"), default=100.0, metavar="KB_PER_S", help="a copy slower than this (kB/s of the image's size) is stalled: the time-out of each copy is its size at this rate, at least --copy-timeout-min, at most --copy-timeout (default 100)")
+    parser.add_argument("--copy-timeout-min", type=at_least(1, float, "seconds"), default=120.0, metavar="SECONDS", help="the shortest time-out of a copy, however small the image (default 120)")
     parser.add_argument("--lock", metavar="FILE", default="images.lock.yaml", help="lock file to merge into (default: images.lock.yaml)")
     parser.add_argument("--jobs", type=at_least(1, int, "a whole number"), default=4, metavar="N", help="images copied at the same time (default 4)")
     parser.add_argument("--retries", type=at_least(0, int, "a whole number"), default=3, metavar="N", help="retries on transient errors: connection refused, time-outs, HTTP 5xx (default 3)")
@@ -134,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--dry-run and --verify cannot be combined")
     source, destination = access_requests(args)
     inv = load_inventory(args)
-    options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout)
+    options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout,
+                            args.min_rate * 1000, args.copy_timeout_min)
 
     problems = _Problems()
 
