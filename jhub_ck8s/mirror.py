@@ -1,25 +1,33 @@
 """Copying the release's images to Harbor, and checking they are there.
 
-Every skopeo call goes through ``jhub_ck8s.skopeo`` (credentials: ``jhub_ck8s.registry_auth``); this module decides what to call and
-what the answers mean. ``Mirror`` guarantees:
+Every skopeo call goes through ``jhub_ck8s.skopeo`` (credentials: ``jhub_ck8s.registry_auth``;
+blob checks: ``jhub_ck8s.registry_blobs``); this module decides what to call and what the
+answers mean. ``Mirror`` guarantees:
 
 * **whole images**: ``skopeo copy --all --preserve-digests`` from the source *by the digest
   just resolved* to the destination tag, so a multi-architecture index arrives whole with
   its digest, and the copied image is exactly the one recorded in the lock file;
 * **idempotent, resumable**: an image counts as present only if the destination tag holds
-  the source's digest **and**, for an index, every child manifest it lists (a deleted child
-  is copied again). A destination tag holding a *different* digest is an error unless
-  ``force``. The lock file gets an entry after each image, once the destination was read
-  back, so it never lists what is not there (``lock.LockFile`` merges concurrent runs);
+  the source's digest **and**, for an index, every child manifest it lists, **and** the
+  config and layer blobs of every image manifest (a HEAD each); what lacks any of them is
+  copied again, which repairs it. A destination tag holding a *different* digest is an
+  error unless ``force``. The lock file is written once before the first copy (so one that
+  cannot be written stops the run before anything is copied), and gets an entry after each
+  image, once the destination was read back: every entry is at the destination (the
+  converse may lag by the images whose copy was interrupted after the registry stored
+  them; a rerun finds them present). ``lock.LockFile`` merges concurrent runs;
 * **failures stay where they belong**: a destination that refuses the credentials, cannot
   be reached, does not answer in time or speaks no TLS dooms every later copy, so nothing
   new starts (that problem is reported once). A source registry that cannot be reached,
   does not answer or speaks no TLS fails only its own images; a refused source image, a
   missing one or a conflict fails only that image. A copy that fails without naming a
-  side is put to both registries: the one that does not answer is blamed, and if both
-  answer, only that image fails. Retryable failures (unreachable, time-out, 5xx, 429) are
-  retried with exponential backoff, except a copy past ``copy_timeout`` (its budget is
-  spent); every call has a time-out;
+  side is put to both registries: the one that does not answer is blamed. A copy slower
+  than ``min_rate`` for its size (``copy_budget``) while both answer is put to the source
+  with a one-byte blob read: the source is blamed if it stalls, else the destination,
+  which then stops the run; only a copy past ``copy_timeout`` itself is that image's own
+  failure. Retryable failures (unreachable, time-out, 5xx, 429, two pushes racing on a
+  blob) are retried with exponential backoff, except a copy past its time-out (its budget
+  is spent); every call has a time-out;
 * **interrupts**: after ``Skopeo.cancel()`` nothing new starts, the running copies are
   killed, and their images are reported as interrupted (not in the lock file);
 * credentials are bound to the registries they are for (``for_images``); two sources
@@ -29,8 +37,9 @@ what the answers mean. ``Mirror`` guarantees:
   copies run one after the other, never at once, and if they resolve to different digests
   the later one fails, even with ``force``: a tag cannot hold both.
 
-``verify`` checks every destination (index children included) against the lock file and
-says what is wrong: missing, incomplete, another digest, or not checkable (and why).
+``verify`` checks every destination (index children and blobs included) against the lock
+file and says what is wrong: missing, incomplete (which platform manifest, which blob),
+another digest, or not checkable (and why).
 """
 
 from __future__ import annotations

@@ -41,8 +41,13 @@ or an auth file keyed by host (--authfile, $REGISTRY_AUTH_FILE). A value without
 refused when the run talks to more than one registry on that side. Values on the command
 line are visible to every user of the machine (ps): prefer the environment, stdin or a file.
 
-Ctrl-C or SIGTERM: no new copies, the running skopeo processes are stopped, the lock file
-lists exactly what was finished, and the run says what was done and what was not.
+Ctrl-C or SIGTERM: no new copies, the running skopeo processes are stopped, every image in
+the lock file is at the destination (one whose copy was stopped may be there too without an
+entry: run again), and the run says what was done and what was not.
+
+A copy may take its size at --min-rate (kB/s), at least --copy-timeout-min and at most
+--copy-timeout seconds; a small image that takes longer while both registries answer reads
+is a stalled registry, not a slow link.
 """
 
 
