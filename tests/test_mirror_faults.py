@@ -364,7 +364,7 @@ esac""")
 
 def test_a_destination_that_takes_no_uploads_is_called_stalled_and_stops_the_run(world, tmp_path):
     """It answers every read (an empty registry) and never an upload. A small image's copy
-    is given the time its size needs at --min-rate, at least --copy-timeout-min (2 s here),
+    is given the time its size needs at --min-rate, at least --copy-timeout-min (4 s here),
     not --copy-timeout's 1800 s; when it runs out while both registries answer reads and
     the source serves its blobs, the destination is stalled: the run stops, as for a
     destination that does not answer at all."""
@@ -372,17 +372,17 @@ def test_a_destination_that_takes_no_uploads_is_called_stalled_and_stops_the_run
     try:
         lock = tmp_path / "images.lock.yaml"
         start = time.monotonic()
-        result = run_mirror(world, f"{stalling.host}/p", lock, "--copy-timeout-min", "2", "--jobs", "1", *FAST,
+        result = run_mirror(world, f"{stalling.host}/p", lock, "--copy-timeout-min", "4", "--jobs", "1", *FAST,
                             tmp_path=tmp_path, creds=False)
         elapsed = time.monotonic() - start
     finally:
         stalling.stop()
     assert stalling.uploads, "no copy reached the upload"  # the fault was met
     assert result.returncode == 1, result.stderr
-    assert elapsed < 120  # 2 s for the one copy that ran (and the probes), not 1800 s per image
+    assert elapsed < 120  # 4 s for the one copy that ran (and the probes), not 1800 s per image
     full = [line for line in progress(result) if "takes no uploads" in line]
     assert len(full) == 1 and f"destination registry {stalling.host} answers reads but takes no uploads" in full[0]
-    assert "did not finish within 2s" in full[0] and "--min-rate" in full[0]
+    assert "did not finish within 4s" in full[0] and "--min-rate" in full[0]
     assert "large, or a slow link" not in result.stderr
     assert f"{len(UPSTREAM_IMAGES) - 1} not started" in result.stderr
     assert not lock.exists()
