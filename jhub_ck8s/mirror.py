@@ -363,7 +363,8 @@ class Mirror:
             Failure.TLS: f"{where} registry {host}: TLS problem ({exc.detail}); for a plain-HTTP registry on loopback pass {tls}",
             Failure.TRANSIENT: f"{where} registry {host} kept failing after {exc.attempts} attempt(s): {exc.detail}",
         }
-        message = messages.get(exc.kind, f"{where} {name}: skopeo failed: {exc.detail}")
+        what = "skopeo failed" if exc.verb is not None else "reading a blob failed"  # verb None: registry_blobs
+        message = messages.get(exc.kind, f"{where} {name}: {what}: {exc.detail}")
         return Problem(message, side, host, exc.kind)
 
     def resolve(self, ref: ImageRef, side: Side) -> Manifest:
