@@ -36,6 +36,17 @@ _HOST = re.compile(
 )
 
 
+def host_key(host: str) -> str:
+    """A registry host as hosts are compared everywhere (credentials, registryMap, collisions):
+    DNS names are case-insensitive, and Docker Hub's aliases are ``docker.io``.
+
+    >>> host_key("Quay.IO"), host_key("index.docker.io")
+    ('quay.io', 'docker.io')
+    """
+    host = host.lower().rstrip("/")
+    return DOCKER_HUB if host in _DOCKER_HUB_ALIASES else host
+
+
 class ImageRefError(ValueError):
     """The text is not a valid image reference; the message says which part is wrong."""
 
@@ -184,7 +195,7 @@ class Relocator(NamedTuple):
             ):
                 return Relocation(ref, None, f"kept by pattern {pattern!r}", KEPT)
         for source_registry, dest in self.registry_map:
-            if ref.registry == source_registry:
+            if host_key(ref.registry) == host_key(source_registry):
                 return Relocation(ref, ref.with_name(f"{dest}/{ref.repository}"), f"{source_registry} maps to {dest}")
         if not self.target:
             return Relocation(ref, None, "no target registry configured", UNMAPPED)
@@ -245,5 +256,6 @@ class DestinationClaims:
         claim = Claim(relocation.source, label)
         first = self._taken.setdefault(push_target(relocation.destination), claim)
         source = first.source
-        if source.name != claim.source.name and not (source.digest and source.digest == claim.source.digest):
+        same = host_key(source.registry) == host_key(claim.source.registry) and source.repository == claim.source.repository
+        if not same and not (source.digest and source.digest == claim.source.digest):
             raise ImageCollision(first, claim, relocation.destination)

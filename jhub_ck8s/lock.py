@@ -108,7 +108,11 @@ class LockFile:
         self.folder = os.path.dirname(os.path.abspath(path))
         self.written = False  # by this object, at least once
 
-    def prepare(self) -> None:
+    def prepare(self, *, try_write: bool = True) -> None:
+        """The checks before the first copy; ``try_write`` (not in a dry run) also writes
+        the file as ``add`` will, with the content it has: permission bits do not tell
+        everything (root, an immutable file or folder, a read-only mount, another user's
+        file in a sticky folder)."""
         if not os.path.isdir(self.folder):
             raise UserError(f"--lock {self.path}: the folder {self.folder} does not exist; create it or choose another path")
         if os.path.isdir(self.path):
@@ -117,6 +121,15 @@ class LockFile:
             raise UserError(f"--lock {self.path}: the folder {self.folder} is not writable")
         if os.path.exists(self.path):
             load(self.path)
+        if try_write:
+            try:
+                with self._locked():
+                    self._replace(None)
+            except OSError as exc:
+                raise UserError(
+                    f"--lock {self.path}: cannot write it ({exc.strerror}); nothing was copied. Make it writable "
+                    "(lsattr/chattr -i for an immutable file or folder, a read-write mount) or choose another path"
+                ) from None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -138,27 +151,41 @@ class LockFile:
 
     def _add(self, entry: LockEntry) -> ImageLock:
         with self._locked():
-            try:
-                info: os.stat_result | None = os.stat(self.path)
-            except FileNotFoundError:
-                info = None
-            current = merge(load(self.path) if info else None, [entry])
-            tmp = os.path.join(self.folder, f".{os.path.basename(self.path)}.{uuid.uuid4().hex[:8]}.tmp")
-            # 0o666 minus the umask for a new file, like any new file; an old file's own mode
-            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if info else 0o666)
-            try:
-                with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                    if info:
-                        os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
-                        with contextlib.suppress(OSError):
-                            os.fchown(handle.fileno(), info.st_uid, info.st_gid)
-                    handle.write(current.to_yaml())
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            current = self._replace(entry)
             self.written = True
             return current
+
+    def _replace(self, entry: LockEntry | None) -> ImageLock:
+        """Merge ``entry`` into the file on disk and replace it atomically; with None, write
+        back exactly the bytes it has (a new file: create a temporary one and remove it)."""
+        try:
+            info: os.stat_result | None = os.stat(self.path)
+        except FileNotFoundError:
+            info = None
+        current = merge(load(self.path) if info else None, [entry] if entry else [])
+        if entry is None and info:
+            with open(self.path, "rb") as handle:
+                content = handle.read()
+        else:
+            content = current.to_yaml().encode()
+        tmp = os.path.join(self.folder, f".{os.path.basename(self.path)}.{uuid.uuid4().hex[:8]}.tmp")
+        # 0o666 minus the umask for a new file, like any new file; an old file's own mode
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if info else 0o666)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                if info:
+                    os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+                    with contextlib.suppress(OSError):
+                        os.fchown(handle.fileno(), info.st_uid, info.st_gid)
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if entry is None and not info:
+                os.unlink(tmp)  # the folder takes a new file; there is nothing to write yet
+            else:
+                os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return current

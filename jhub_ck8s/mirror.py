@@ -1,25 +1,33 @@
 """Copying the release's images to Harbor, and checking they are there.
 
-Every skopeo call goes through ``jhub_ck8s.skopeo``; this module decides what to call and
-what the answers mean. ``Mirror`` guarantees:
+Every skopeo call goes through ``jhub_ck8s.skopeo`` (credentials: ``jhub_ck8s.registry_auth``;
+blob checks: ``jhub_ck8s.registry_blobs``); this module decides what to call and what the
+answers mean. ``Mirror`` guarantees:
 
 * **whole images**: ``skopeo copy --all --preserve-digests`` from the source *by the digest
   just resolved* to the destination tag, so a multi-architecture index arrives whole with
   its digest, and the copied image is exactly the one recorded in the lock file;
 * **idempotent, resumable**: an image counts as present only if the destination tag holds
-  the source's digest **and**, for an index, every child manifest it lists (a deleted child
-  is copied again). A destination tag holding a *different* digest is an error unless
-  ``force``. The lock file gets an entry after each image, once the destination was read
-  back, so it never lists what is not there (``lock.LockFile`` merges concurrent runs);
+  the source's digest **and**, for an index, every child manifest it lists, **and** the
+  config and layer blobs of every image manifest (a HEAD each); what lacks any of them is
+  copied again, which repairs it. A destination tag holding a *different* digest is an
+  error unless ``force``. The lock file is written once before the first copy (so one that
+  cannot be written stops the run before anything is copied), and gets an entry after each
+  image, once the destination was read back: every entry is at the destination (the
+  converse may lag by the images whose copy was interrupted after the registry stored
+  them; a rerun finds them present). ``lock.LockFile`` merges concurrent runs;
 * **failures stay where they belong**: a destination that refuses the credentials, cannot
   be reached, does not answer in time or speaks no TLS dooms every later copy, so nothing
   new starts (that problem is reported once). A source registry that cannot be reached,
   does not answer or speaks no TLS fails only its own images; a refused source image, a
   missing one or a conflict fails only that image. A copy that fails without naming a
-  side is put to both registries: the one that does not answer is blamed, and if both
-  answer, only that image fails. Retryable failures (unreachable, time-out, 5xx, 429) are
-  retried with exponential backoff, except a copy past ``copy_timeout`` (its budget is
-  spent); every call has a time-out;
+  side is put to both registries: the one that does not answer is blamed. A copy slower
+  than ``min_rate`` for its size (``copy_budget``) while both answer is put to the source
+  with a one-byte blob read: the source is blamed if it stalls, else the destination,
+  which then stops the run; only a copy past ``copy_timeout`` itself is that image's own
+  failure. Retryable failures (unreachable, time-out, 5xx, 429, two pushes racing on a
+  blob) are retried with exponential backoff, except a copy past its time-out (its budget
+  is spent); every call has a time-out;
 * **interrupts**: after ``Skopeo.cancel()`` nothing new starts, the running copies are
   killed, and their images are reported as interrupted (not in the lock file);
 * credentials are bound to the registries they are for (``for_images``); two sources
@@ -29,8 +37,9 @@ what the answers mean. ``Mirror`` guarantees:
   copies run one after the other, never at once, and if they resolve to different digests
   the later one fails, even with ``force``: a tag cannot hold both.
 
-``verify`` checks every destination (index children included) against the lock file and
-says what is wrong: missing, incomplete, another digest, or not checkable (and why).
+``verify`` checks every destination (index children and blobs included) against the lock
+file and says what is wrong: missing, incomplete (which platform manifest, which blob),
+another digest, or not checkable (and why).
 """
 
 from __future__ import annotations
@@ -48,23 +57,10 @@ from . import lock as locks
 from .errors import EXIT_POLICY, UserError
 from .imageref import ImageRef
 from .inventory import IN_TARGET, KEPT, MOVE, UNMAPPED, InventoryImage
-from .skopeo import (
-    Access,
-    Cancelled,
-    Child,
-    Failure,
-    GivenCredentials,
-    Manifest,
-    Side,
-    Skopeo,
-    SkopeoError,
-    Verb,
-    bind,
-    transport,
-)
+from .registry_auth import DEST_CREDS_ENV, SRC_CREDS_ENV, Access, GivenCredentials, Side, bind, unused
+from .registry_blobs import BlobChecker
+from .skopeo import Cancelled, Child, Failure, Manifest, Skopeo, SkopeoError, Verb, transport
 
-SRC_CREDS_ENV = "JHUB_CK8S_SRC_CREDS"
-DEST_CREDS_ENV = "JHUB_CK8S_DEST_CREDS"
 T = TypeVar("T")
 _NO_TARGET = "no target registry is configured: pass --registry HOST/PROJECT (or set ck8s.registry / --config)"
 
@@ -124,7 +120,14 @@ class MirrorOptions:
     retry_delay: float = 1.0  # seconds before the first retry; doubled each time
     force: bool = False
     timeout: float = 30.0  # seconds for one manifest read (skopeo inspect)
-    copy_timeout: float = 1800.0  # seconds for one image copy, all platforms
+    copy_timeout: float = 1800.0  # seconds for one image copy, all platforms, however large
+    min_rate: float = 100_000.0  # bytes per second a copy must at least reach ...
+    copy_timeout_min: float = 120.0  # ... once this many seconds have passed
+
+    def copy_budget(self, size: int) -> float:
+        """Seconds one copy of ``size`` bytes may take: its size at ``min_rate``, at least
+        ``copy_timeout_min``, at most ``copy_timeout``."""
+        return min(self.copy_timeout, max(self.copy_timeout_min, size / self.min_rate))
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,36 @@ class VerifyResult:
     repeated: bool = False
 
 
+@dataclass(frozen=True)
+class MissingBlob:
+    digest: str
+    what: str  # "config", "layer 2"
+    platform: str = ""  # the index entry it belongs to, when there is one
+
+    def __str__(self) -> str:
+        return f"{self.digest} ({self.what}{', ' + self.platform if self.platform else ''})"
+
+
+@dataclass
+class Gaps:
+    """What a destination lacks of an image whose top manifest it has."""
+
+    children: list[Child]
+    blobs: list[MissingBlob]
+
+    def __bool__(self) -> bool:
+        return bool(self.children or self.blobs)
+
+    def describe(self, manifest: Manifest) -> str:
+        parts = []
+        if self.children:
+            named = ", ".join(f"{c.digest} ({c.platform})" if c.platform else c.digest for c in self.children)
+            parts.append(f"{len(self.children)} of {len(manifest.children)} platform manifests of the index are missing: {named}")
+        if self.blobs:
+            parts.append(f"{len(self.blobs)} blob(s) are missing: {', '.join(map(str, self.blobs))}")
+        return "; ".join(parts)
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -226,8 +259,10 @@ class Mirror:
         options: MirrorOptions | None = None,
         on_result: Callable[[ImageResult, int, int], None] | None = None,
         sleep: Callable[[float], None] | None = None,
+        blobs: BlobChecker | None = None,
     ) -> None:
         self.skopeo = skopeo
+        self.blobs = blobs or BlobChecker()
         self.access = {Side.SOURCE: source, Side.DESTINATION: destination}
         self.options = options or MirrorOptions()
         self.on_result = on_result
@@ -250,13 +285,19 @@ class Mirror:
         destination: AccessRequest,
         options: MirrorOptions | None = None,
         on_result: Callable[[ImageResult, int, int], None] | None = None,
+        warn: Callable[[str], object] | None = None,
     ) -> Mirror:
         """A Mirror whose credentials are bound to the registries of ``images``.
 
-        UserError when an unscoped credential would reach more than one registry.
+        UserError when an unscoped credential would reach more than one registry; ``warn``
+        hears one line per value given for a host that side never talks to.
         """
         def access(request: AccessRequest, side: Side) -> Access:
-            bound = bind(request.credentials, registries(images, side), side)
+            hosts = registries(images, side)
+            bound = bind(request.credentials, hosts, side)
+            if warn is not None:
+                for line in unused(request.credentials, hosts, side):
+                    warn(line)
             return Access(bound, request.authfile, request.tls_verify)
 
         return cls(skopeo, access(source, Side.SOURCE), access(destination, Side.DESTINATION), options, on_result)
@@ -322,7 +363,8 @@ class Mirror:
             Failure.TLS: f"{where} registry {host}: TLS problem ({exc.detail}); for a plain-HTTP registry on loopback pass {tls}",
             Failure.TRANSIENT: f"{where} registry {host} kept failing after {exc.attempts} attempt(s): {exc.detail}",
         }
-        message = messages.get(exc.kind, f"{where} {name}: skopeo failed: {exc.detail}")
+        what = "skopeo failed" if exc.verb is not None else "reading a blob failed"  # verb None: registry_blobs
+        message = messages.get(exc.kind, f"{where} {name}: {what}: {exc.detail}")
         return Problem(message, side, host, exc.kind)
 
     def resolve(self, ref: ImageRef, side: Side) -> Manifest:
@@ -342,17 +384,36 @@ class Mirror:
             )
         return manifest
 
-    def _missing_children(self, ref: ImageRef, manifest: Manifest, side: Side) -> list[Child]:
-        """The children of an index (nested ones too) that ``ref``'s repository lacks."""
-        missing = []
+    def _gaps(self, ref: ImageRef, manifest: Manifest, side: Side, platform: str = "") -> Gaps:
+        """What ``ref``'s repository lacks of ``manifest``: children of an index (nested ones
+        too), and the config and layer blobs of every image manifest (a HEAD each)."""
+        gaps = Gaps([], [])
         for child in manifest.children:
             at = ImageRef(ref.registry, ref.repository, None, child.digest)
             found = self._inspect(at, side)
             if found is None or found.digest != child.digest:
-                missing.append(child)
+                gaps.children.append(child)
             else:
-                missing += self._missing_children(at, found, side)
-        return missing
+                deeper = self._gaps(at, found, side, child.platform or platform)
+                gaps.children += deeper.children
+                gaps.blobs += deeper.blobs
+        for digest, what in manifest.blobs:
+            if not self._blob_exists(ref, digest, side):
+                gaps.blobs.append(MissingBlob(digest, what, platform))
+        return gaps
+
+    def _blob_exists(self, ref: ImageRef, digest: str, side: Side) -> bool:
+        access = self.access[side]
+
+        def head() -> bool:
+            if self.skopeo.cancelled:
+                raise Cancelled
+            return self.blobs.exists(ref.registry, ref.repository, digest, access, self.options.timeout)
+
+        try:
+            return self._retrying(head, self._keep_going(side, ref.registry))
+        except SkopeoError as exc:
+            raise _Failed(self.problem(exc, ref, side)) from None
 
     # -- stopping early
 
@@ -425,38 +486,67 @@ class Mirror:
                 )
             )
         same = present is not None and present.digest == manifest.digest
-        if same and present is not None and not self._missing_children(destination, present, Side.DESTINATION):
-            return Status.PRESENT, manifest, None  # an index with a child missing is copied again
+        if same and present is not None and not self._gaps(destination, present, Side.DESTINATION):
+            return Status.PRESENT, manifest, None  # a child or a blob missing: copied again, which repairs it
         pinned = ImageRef(source.registry, source.repository, None, manifest.digest)
         src, dest = self.access[Side.SOURCE], self.access[Side.DESTINATION]
         if dry_run:
             return Status.WOULD_COPY, manifest, self.skopeo.copy_command(pinned, destination, src, dest).display()
         keep_going = self._keep_going(Side.DESTINATION, destination.registry)
+        size = self._content_size(pinned, manifest)
+        budget = self.options.copy_budget(size)
         try:
-            self._retrying(lambda: self.skopeo.copy(pinned, destination, src, dest, self.options.copy_timeout), keep_going)
+            self._retrying(lambda: self.skopeo.copy(pinned, destination, src, dest, budget), keep_going)
         except SkopeoError as exc:
-            raise _Failed(self._copy_problem(exc, source, pinned, destination)) from None
+            raise _Failed(self._copy_problem(exc, source, pinned, destination, manifest, size, budget)) from None
         copied = self._inspect(destination, Side.DESTINATION)
-        gaps = self._missing_children(destination, copied, Side.DESTINATION) if copied else []
-        if copied is None or copied.digest != manifest.digest or gaps:
+        if copied is None or copied.digest != manifest.digest:
             holds = copied.digest if copied else "nothing"
             raise _Failed(
-                Problem(
-                    f"destination {destination.normalized}: after the copy it holds {holds}"
-                    + (f" without {len(gaps)} of its platform manifests" if gaps else "") + f", not {manifest.digest}",
-                    Side.DESTINATION, destination.registry,
-                )
+                Problem(f"destination {destination.normalized}: after the copy it holds {holds}, not {manifest.digest}",
+                        Side.DESTINATION, destination.registry)
+            )
+        gaps = self._gaps(destination, copied, Side.DESTINATION)
+        if gaps:
+            raise _Failed(
+                Problem(f"destination {destination.normalized}: after the copy {gaps.describe(copied)}",
+                        Side.DESTINATION, destination.registry)
             )
         return Status.COPIED, manifest, None
 
-    def _copy_problem(self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef) -> Problem:
+    def _content_size(self, pinned: ImageRef, manifest: Manifest) -> int:
+        """Bytes a copy moves: an image's manifest, config and layers; an index's, for every
+        platform (each child is read at the source)."""
+        total = manifest.size
+        for child in manifest.children:
+            found = self._inspect(ImageRef(pinned.registry, pinned.repository, None, child.digest), Side.SOURCE)
+            if found is not None:
+                total += self._content_size(pinned, found)
+        return total
+
+    def _source_blob(self, pinned: ImageRef, manifest: Manifest) -> str | None:
+        """A small blob of the image at the source (the config of it, or of its first platform)."""
+        if manifest.blobs:
+            return manifest.blobs[0][0]
+        for child in manifest.children[:1]:
+            found = self._inspect(ImageRef(pinned.registry, pinned.repository, None, child.digest), Side.SOURCE)
+            return self._source_blob(pinned, found) if found is not None else None
+        return None
+
+    def _copy_problem(
+        self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef,
+        manifest: Manifest, size: int, budget: float,
+    ) -> Problem:
         """Whom a failed copy blames.
 
         skopeo names the side of most failures. A copy that timed out or lost its connection
         without saying where is put to both registries with one manifest read each: the
         first that does not answer now is blamed (the destination stops the run, a source
-        fails only its own images); if both answer, the failure is this image's own (a large
-        image on a slow link, a source that serves manifests but stalls on blobs).
+        fails only its own images). If both answer, a copy that outlived the budget its size
+        gives it (``copy_budget``, below ``copy_timeout``) asks the source for a blob's first
+        byte: a source that stalls on blobs fails its images; one that serves them leaves the
+        destination, which answers reads but does not take writes: that stops the run. Only
+        an image that hit ``copy_timeout`` itself is its own problem (large, or a slow link).
         """
         if exc.side is not None:
             return self.problem(exc, source if exc.side is Side.SOURCE else destination, exc.side)
@@ -468,11 +558,39 @@ class Mirror:
             except SkopeoError as probe:
                 if probe.kind.retryable or probe.kind is Failure.TLS:
                     return self.problem(exc, source if side is Side.SOURCE else destination, side)
+        if exc.kind is Failure.TIMEOUT and budget < self.options.copy_timeout:
+            return self._stalled(exc, source, pinned, destination, manifest, size, budget)
         flag = "--copy-timeout" if exc.kind is Failure.TIMEOUT else "--retries"
         return Problem(
             f"copy of {source.normalized} to {destination.normalized} failed after {exc.attempts} attempt(s) "
             f"({exc.detail}), while both registries answer: this image is the problem (large, or a slow "
             f"link); raise {flag}, or copy it on its own with --jobs 1",
+        )
+
+    def _stalled(
+        self, exc: SkopeoError, source: ImageRef, pinned: ImageRef, destination: ImageRef,
+        manifest: Manifest, size: int, budget: float,
+    ) -> Problem:
+        """A copy slower than ``min_rate`` while both registries answer manifest reads."""
+        rate = f"{self.options.min_rate / 1000:g} kB/s"
+        took = f"the copy of {source.normalized} ({size} bytes) did not finish within {budget:g}s"
+        fix = f"if it is only slow, lower --min-rate (now {rate}) or raise --copy-timeout-min (now {self.options.copy_timeout_min:g}s)"
+        blob = self._source_blob(pinned, manifest)
+        if blob is not None:
+            try:
+                self.blobs.readable(pinned.registry, pinned.repository, blob, self.access[Side.SOURCE], self.options.timeout)
+            except SkopeoError as probe:
+                if probe.kind.retryable or probe.kind is Failure.TLS:
+                    return Problem(
+                        f"source registry {source.registry} answers manifest reads but not blob reads: {took} "
+                        f"and a read of {blob} failed ({probe.detail}); {fix}",
+                        Side.SOURCE, source.registry, Failure.TIMEOUT,
+                    )
+        return Problem(
+            f"destination registry {destination.registry} answers reads but takes no uploads: {took} "
+            f"(below {rate}) while the source serves its blobs; check the registry (its storage, quota, "
+            f"a proxy in front of it); {fix}",
+            Side.DESTINATION, destination.registry, Failure.TIMEOUT,
         )
 
     def _one(self, image: InventoryImage, lock: locks.LockFile | None, dry_run: bool) -> ImageResult:
@@ -526,7 +644,7 @@ class Mirror:
         if any(i.status == UNMAPPED or i.destination is None for i in images):
             raise UserError(_NO_TARGET)
         if lock is not None:
-            lock.prepare()
+            lock.prepare(try_write=not dry_run)
         start = time.monotonic()
         results: list[ImageResult] = []
         with ThreadPoolExecutor(max_workers=max(1, self.options.jobs)) as pool:
@@ -580,10 +698,9 @@ class Mirror:
             return VerifyResult(image, Verdict.MISSING, "not at the destination")
         if entry is not None and entry.digest != manifest.digest:
             return VerifyResult(image, Verdict.DIFFERS, f"holds {manifest.digest}, the lock file says {entry.digest}")
-        gaps = self._missing_children(image.destination, manifest, side)
+        gaps = self._gaps(image.destination, manifest, side)
         if gaps:
-            named = ", ".join(f"{c.digest} ({c.platform})" if c.platform else c.digest for c in gaps)
-            return VerifyResult(image, Verdict.INCOMPLETE, f"{len(gaps)} of {len(manifest.children)} platform manifests of the index are missing: {named}")
+            return VerifyResult(image, Verdict.INCOMPLETE, gaps.describe(manifest))
         return None
 
     def lock_of(self, images: Sequence[InventoryImage]) -> locks.ImageLock:

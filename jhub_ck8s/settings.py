@@ -197,13 +197,13 @@ def _registry(key: str, value: Any) -> str:
 
 
 def _registry_map(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    from .imageref import host_key
+
     if not isinstance(value, Mapping):
         raise _fail(key, "a mapping of source registry to destination prefix", value)
     pairs = []
     for source, dest in value.items():
-        source = _str(f"{key} key", source).lower().rstrip("/")
-        if source in ("index.docker.io", "registry-1.docker.io"):
-            source = "docker.io"
+        source = host_key(_str(f"{key} key", source))
         if "/" in source:
             raise SettingsError(
                 f"setting {key}.{source}: the source must be a registry host such as docker.io or quay.io"

@@ -1,17 +1,14 @@
-"""The skopeo wrapper: every ``skopeo`` call of the project, the credentials it hands over,
-and what its failures mean. The mirroring logic (``jhub_ck8s.mirror``) sits on top.
+"""The skopeo wrapper: every ``skopeo`` call of the project, and what its failures mean.
+Credentials and the auth files skopeo reads them from are ``jhub_ck8s.registry_auth``'s;
+the mirroring logic (``jhub_ck8s.mirror``) sits on top.
 
 Guarantees:
 
-* **credentials belong to one registry**: each ``Credentials`` is bound to a registry host
-  (``HOST=USER:PASS``; ``bind`` binds an unscoped value only when exactly one registry is
-  involved, and refuses otherwise), and skopeo gets them in an auth file that holds that
-  one host only, so no other registry ever sees them;
-* **credentials never touch the command line or the disk**: the auth file is an anonymous
-  in-memory file (``memfd``) passed to skopeo as ``/dev/fd/N``; where the system has no
-  memfd, a 0600 file in a 0700 folder that ``close()`` removes (the command layer calls it on
-  every exit path, signals included). Commands are shown as ``--dest-creds ***``, and every
-  message taken from skopeo's output has the secrets removed;
+* **credentials never touch the command line**: a side with credentials gets
+  ``--authfile`` pointing at ``registry_auth.AuthFiles``' file for that one registry;
+  commands are shown as ``--dest-creds ***``, and every message taken from skopeo's output
+  has the secrets removed. skopeo runs without ``$JHUB_CK8S_SRC_CREDS`` and
+  ``$JHUB_CK8S_DEST_CREDS`` in its environment;
 * **calls end**: each call runs in its own process group, with a time-out; a call that
   outlives it is killed with its whole group (``Failure.TIMEOUT``), and ``cancel()`` kills
   every running call's group and refuses new ones (``Cancelled``);
@@ -19,15 +16,12 @@ Guarantees:
   it was on when skopeo says so, and skopeo's own message in one line. Callers never parse
   message text.
 
->>> Credentials.parse("robot:t0ken", "--dest-creds")
-Credentials(user='robot')
->>> GivenCredentials.parse("quay.io=reader:pw", "--src-creds").host
-'quay.io'
+>>> classify('level=fatal msg="reading manifest 1 in h/x: manifest unknown"')[0]
+<Failure.MISSING: 'missing'>
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import enum
 import hashlib
@@ -38,25 +32,20 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import UserError
-from .imageref import DOCKER_HUB, ImageRef, ImageRefError, split_registry_path
+from .imageref import ImageRef
+from .registry_auth import Access, AuthFiles, Side, child_environment, normalize_host
 
 SKOPEO_ENV = "JHUB_CK8S_SKOPEO"  # path of the skopeo binary (default: skopeo on PATH)
 MASK = "***"
 INDEX_MEDIA_TYPES = frozenset(
     {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}
 )
-
-
-class Side(enum.Enum):
-    SOURCE = "source"
-    DESTINATION = "destination"
 
 
 class Verb(enum.Enum):
@@ -85,169 +74,6 @@ class Failure(enum.Enum):
     def registry_wide(self) -> bool:
         """Every call to the same registry would fail the same way."""
         return self in (Failure.AUTH, Failure.UNREACHABLE, Failure.TIMEOUT, Failure.TLS)
-
-
-# --- credentials ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """``USER:PASS``. ``repr`` never shows the password."""
-
-    user: str
-    password: str = field(repr=False)
-
-    @classmethod
-    def parse(cls, text: str, origin: str) -> Credentials:
-        """From ``USER:PASS``; the message for a bad value never quotes it."""
-        user, sep, password = text.partition(":")
-        if not sep or not user or not password:
-            raise UserError(f"{origin}: expected [HOST=]USER:PASS (the value is not shown)")
-        return cls(user, password)
-
-    @property
-    def argument(self) -> str:
-        return f"{self.user}:{self.password}"
-
-
-def normalize_host(host: str) -> str:
-    host = host.lower().rstrip("/")
-    return DOCKER_HUB if host in ("index.docker.io", "registry-1.docker.io") else host
-
-
-@dataclass(frozen=True)
-class GivenCredentials:
-    """One credentials value as the user gave it: bound to a registry host, or not (yet)."""
-
-    credentials: Credentials
-    host: str | None  # None: not scoped; ``bind`` decides whether that is unambiguous
-    origin: str  # where it came from, for messages: "--src-creds", "$JHUB_CK8S_SRC_CREDS"
-
-    @classmethod
-    def parse(cls, text: str, origin: str) -> GivenCredentials:
-        """``HOST=USER:PASS`` or ``USER:PASS``.
-
-        A prefix before ``=`` counts as a host only if it reads as one (a name with a dot or
-        a port, or ``localhost``) and a ``USER:PASS`` follows; so a password holding ``=``
-        stays a password.
-        """
-        prefix, sep, rest = text.partition("=")
-        if sep and ":" in rest:
-            try:
-                host, path = split_registry_path(prefix)
-            except ImageRefError:
-                host, path = "", ""
-            if host and not path:
-                return cls(Credentials.parse(rest, f"{origin} {host}="), normalize_host(host), origin)
-        return cls(Credentials.parse(text, origin), None, origin)
-
-    @classmethod
-    def parse_lines(cls, text: str, origin: str) -> list[GivenCredentials]:
-        """One value per line (environment variables and stdin); blank lines are skipped."""
-        return [cls.parse(line.strip(), origin) for line in text.splitlines() if line.strip()]
-
-
-def bind(given: Sequence[GivenCredentials], hosts: Iterable[str], side: Side) -> dict[str, Credentials]:
-    """Credentials by registry host, for the ``hosts`` a run will talk to.
-
-    An unscoped value is bound to the one host there is; with more than one host it is
-    refused, because sending it to all of them hands it to registries it was not made for.
-    """
-    wanted = sorted({normalize_host(host) for host in hosts})
-    flag = "--src-creds" if side is Side.SOURCE else "--dest-creds"
-    bound: dict[str, Credentials] = {}
-    unscoped = [g for g in given if g.host is None]
-    for item in given:
-        if item.host is not None:
-            if item.host in bound:
-                raise UserError(f"{item.origin}: {item.host} is given twice; give one value per registry")
-            bound[item.host] = item.credentials
-    if unscoped:
-        origin = unscoped[0].origin
-        fix = f"bind each value to its registry, {flag} HOST=USER:PASS (repeatable), or use an auth file (--authfile)"
-        if len(unscoped) > 1 or bound:
-            raise UserError(f"{origin}: more than one value, and not every one names its registry host: {fix}")
-        if len(wanted) > 1:
-            raise UserError(
-                f"{origin} names no registry host, and this run talks to {len(wanted)} {side.value} registries "
-                f"({', '.join(wanted)}): {fix}"
-            )
-        if wanted:
-            bound[wanted[0]] = unscoped[0].credentials
-    return bound
-
-
-@dataclass(frozen=True)
-class Access:
-    """How to reach the registries of one side: credentials by host, auth file, TLS."""
-
-    credentials: Mapping[str, Credentials] = field(default_factory=dict)
-    authfile: str | None = None
-    tls_verify: bool = True
-
-    def for_host(self, host: str) -> Credentials | None:
-        return self.credentials.get(normalize_host(host))
-
-
-class _AuthFiles:
-    """One auth file per (registry, credentials) holding only that registry.
-
-    In memory (memfd, shown to skopeo as /dev/fd/N) where the system has it: nothing on
-    disk, nothing to clean up even after ``kill -9``. Otherwise a private folder that
-    ``close`` removes.
-    """
-
-    def __init__(self, in_memory: bool) -> None:
-        self.in_memory = in_memory
-        self._by_key: dict[str, tuple[str, int | None]] = {}
-        self._folder: str | None = None
-        self._guard = threading.Lock()  # threads build commands at the same time
-
-    @property
-    def folder(self) -> str | None:
-        return self._folder
-
-    def get(self, registry: str, creds: Credentials) -> tuple[str, int | None]:
-        """(path, descriptor to pass to the child or None)."""
-        key = hashlib.sha256(f"{registry}\0{creds.argument}".encode()).hexdigest()[:16]
-        with self._guard:
-            if key not in self._by_key:
-                token = base64.b64encode(creds.argument.encode()).decode()
-                content = json.dumps({"auths": {registry: {"auth": token}}}).encode()
-                if self.in_memory:
-                    try:
-                        self._by_key[key] = self._memory(content)
-                        return self._by_key[key]
-                    except OSError:  # no memfd in this kernel or sandbox: files, then
-                        self.in_memory = False
-                self._by_key[key] = self._file(key, content)
-            return self._by_key[key]
-
-    @staticmethod
-    def _memory(content: bytes) -> tuple[str, int]:
-        descriptor = os.memfd_create("jhub-ck8s-auth", os.MFD_CLOEXEC)
-        os.write(descriptor, content)
-        return f"/dev/fd/{descriptor}", descriptor
-
-    def _file(self, key: str, content: bytes) -> tuple[str, None]:
-        if self._folder is None:
-            self._folder = tempfile.mkdtemp(prefix="jhub-ck8s-auth-")  # 0700
-        path = os.path.join(self._folder, f"{key}.json")
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        return path, None
-
-    def close(self) -> None:
-        with self._guard:
-            for _, descriptor in self._by_key.values():
-                if descriptor is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(descriptor)
-            self._by_key.clear()
-            if self._folder is not None:
-                shutil.rmtree(self._folder, ignore_errors=True)
-                self._folder = None
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -352,6 +178,25 @@ class Manifest:
         return tuple(found)
 
     @property
+    def blobs(self) -> tuple[tuple[str, str], ...]:
+        """(digest, "config" or "layer N") of an image's blobs; empty for an index."""
+        if self.is_index:
+            return ()
+        data = self._json()
+        found = []
+        config = data.get("config")
+        if isinstance(config, dict) and isinstance(config.get("digest"), str):
+            found.append((config["digest"], "config"))
+        layers = data.get("layers") or [{"digest": f.get("blobSum")} for f in data.get("fsLayers") or [] if isinstance(f, dict)]
+        for number, layer in enumerate(layers, start=1):
+            if isinstance(layer, dict) and isinstance(layer.get("digest"), str):
+                found.append((layer["digest"], f"layer {number}"))
+        first: dict[str, str] = {}
+        for digest, what in found:
+            first.setdefault(digest, what)  # a blob named twice is checked once
+        return tuple(first.items())
+
+    @property
     def size(self) -> int:
         """Manifest + config + layers for an image; index + its manifests for an index."""
         data = self._json()
@@ -387,6 +232,9 @@ class Cancelled(Exception):
 _PATTERNS: tuple[tuple[Failure, re.Pattern[str]], ...] = (
     (Failure.TLS, re.compile(r"server gave HTTP response to HTTPS client|x509:|certificate|tls: (?!handshake timeout)", re.I)),
     (Failure.AUTH, re.compile(r"unauthorized|authentication required|denied|forbidden|invalid username/password|\b401\b|\b403\b", re.I)),
+    # Two pushes of the same blobs at once: the registry may not yet see a blob the other
+    # push is writing when this one writes its manifest. The next try finds it.
+    (Failure.TRANSIENT, re.compile(r"manifest blob unknown|blob upload unknown", re.I)),
     (Failure.MISSING, re.compile(r"manifest unknown|name unknown|not found|\b404\b", re.I)),
     (Failure.TIMEOUT, re.compile(r"timeout|timed out|deadline exceeded", re.I)),
     (Failure.UNREACHABLE, re.compile(r"connection refused|no such host|network is unreachable|no route to host|dial tcp", re.I)),
@@ -398,12 +246,26 @@ _FATAL_MSG = re.compile(r'msg="((?:[^"\\]|\\.)*)"')
 _NOISE = re.compile(r'^(?:Error parsing image name|initializing source|initializing destination) "?[^"]*"?: ')
 
 
+_ESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"n": "\n", "t": " ", "r": "", '"': '"', "\\": "\\"}
+
+
+def _one_line(text: str) -> str:
+    """A registry's list of errors (``errors:\\nA\\nB\\n``) as ``A; B``: one line."""
+    text = re.sub(r"errors:\s*\n", "", text)
+    parts = [part.strip() for part in text.splitlines() if part.strip()]
+    return "; ".join(dict.fromkeys(parts))
+
+
 def _message(stderr: str) -> str:
-    """skopeo's fatal message, unquoted (the whole last line when it has none)."""
+    """skopeo's fatal message, unquoted as Go quoted it, in one line (the whole last line
+    when it has none)."""
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "skopeo failed without a message"
     match = _FATAL_MSG.search(last)
-    return match.group(1).replace('\\"', '"') if match else last.strip()
+    if not match:
+        return last.strip()
+    return _one_line(_ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(0)), match.group(1)))
 
 
 def classify(stderr: str) -> tuple[Failure, str]:
@@ -444,9 +306,9 @@ class Skopeo:
         in_memory: bool | None = None,
     ) -> None:
         self.binary = binary
-        self.env = env
+        self.env = child_environment(env)  # never the credentials variables
         self._runner = runner or self._spawn
-        self._auth = _AuthFiles(hasattr(os, "memfd_create") if in_memory is None else in_memory)
+        self._auth = AuthFiles(hasattr(os, "memfd_create") if in_memory is None else in_memory)
         self._running: set[subprocess.Popen[bytes]] = set()
         self._guard = threading.RLock()
         self._cancelled = False
@@ -592,21 +454,15 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 __all__ = [
     "MASK",
     "SKOPEO_ENV",
-    "Access",
     "Cancelled",
     "Child",
     "Command",
-    "Credentials",
     "Failure",
-    "GivenCredentials",
     "Manifest",
-    "Side",
     "Skopeo",
     "SkopeoError",
     "Verb",
-    "bind",
     "classify",
-    "normalize_host",
     "redact",
     "transport",
 ]

@@ -164,6 +164,27 @@ def build_images(folder: Path) -> Layout:
     return result
 
 
+def build_unique_image(folder: Path, content: str) -> Layout:
+    """A single-platform image whose one layer holds ``content`` (tag ``unique``): blobs no
+    other test shares, for tests that damage a registry's storage."""
+    folder.mkdir(parents=True, exist_ok=True)
+    layout = folder / "oci"
+    _umoci("init", "--layout", str(layout))
+    source = folder / "unique.txt"
+    source.write_text(content)
+    _umoci("new", "--image", f"{layout}:unique")
+    _umoci("insert", "--rootless", "--image", f"{layout}:unique", str(source), "/unique.txt")
+    _umoci("config", "--image", f"{layout}:unique", "--architecture", "amd64", "--os", "linux", "--config.cmd", "/unique")
+    index = json.loads((layout / "index.json").read_text())
+    return Layout(layout, {"unique": index["manifests"][0]["digest"]})
+
+
+def blob_file(storage: Path, digest: str) -> Path:
+    """Where docker-registry's filesystem driver keeps a blob's bytes."""
+    hexdigest = digest.removeprefix("sha256:")
+    return storage / "docker" / "registry" / "v2" / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"
+
+
 def push(layout: Layout, tag: str, destination: str, *, creds: tuple[str, str] | None = None) -> None:
     """``skopeo copy --all oci:LAYOUT:TAG docker://DESTINATION`` over plain HTTP."""
     command = ["skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false"]
@@ -223,6 +244,57 @@ class DenyingServer:
         return [h["authorization"] for h in self.headers if "authorization" in h]
 
     def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class StallingRegistry:
+    """A registry on 127.0.0.1 that answers reads (``/v2/`` 200, every manifest and blob 404:
+    an empty registry) and never answers an upload (POST, PUT, PATCH hang until ``stop``).
+    ``uploads`` counts the uploads that were begun: the handshake that a copy reached it."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        release = self.release = threading.Event()
+        begun = self.uploads = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self, status: int, body: bytes = b"") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _read(self) -> None:
+                if self.path.rstrip("/") == "/v2":
+                    self._answer(200, b"{}")
+                else:
+                    code = "MANIFEST_UNKNOWN" if "/manifests/" in self.path else "BLOB_UNKNOWN"
+                    self._answer(404, json.dumps({"errors": [{"code": code, "message": "unknown"}]}).encode())
+
+            def _stall(self) -> None:
+                begun.append(f"{self.command} {self.path}")
+                release.wait(600)
+
+            do_GET = do_HEAD = _read
+            do_POST = do_PUT = do_PATCH = _stall
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

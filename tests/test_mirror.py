@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,8 @@ from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.inventory import MOVE, InventoryImage, Usage
 from jhub_ck8s.mirror import Mirror, MirrorOptions, Status
 from jhub_ck8s.podspec import containers, pod_spec
-from jhub_ck8s.skopeo import Access, Credentials, Failure, Skopeo, classify
+from jhub_ck8s.registry_auth import Access, Credentials
+from jhub_ck8s.skopeo import Failure, Skopeo, classify
 from jhub_ck8s.stream import parse
 
 
@@ -322,32 +324,35 @@ def test_classify_and_mask():
     assert classify('msg="unauthorized: authentication required"')[0] == Failure.AUTH
     assert classify('msg="manifest unknown: manifest unknown"')[0] == Failure.MISSING
     assert classify("received unexpected HTTP status: 502 Bad Gateway")[0] == Failure.TRANSIENT
+    # markers that cannot occur by chance in a random folder or file name (upper case, dashes, 32 hex)
+    src_pw, dest_pw = f"Src-Secret-{uuid.uuid4().hex}", f"Dest-Secret-{uuid.uuid4().hex}"
     skopeo = Skopeo("skopeo", in_memory=False)  # auth files on disk, in a folder close() removes
     command = skopeo.copy_command(
         parse_ref("a.example/x:1"), parse_ref("b.example/p/x:1"),
-        Access({"a.example": Credentials("u", "p1")}), Access({"b.example": Credentials("v", "p2")}, tls_verify=False),
+        Access({"a.example": Credentials("u", src_pw)}), Access({"b.example": Credentials("v", dest_pw)}, tls_verify=False),
     )
     shown = command.display()
-    assert "--src-creds *** " in shown and "--dest-creds *** " in shown and "p1" not in shown and "p2" not in shown
+    assert "--src-creds *** " in shown and "--dest-creds *** " in shown and src_pw not in shown and dest_pw not in shown
     assert "--dest-tls-verify=false" in shown
     # the credentials are not on the command line but in private auth files
     argv = command.argv()
-    assert not any("p1" in a or "p2" in a for a in argv)
+    assert not any(src_pw in a or dest_pw in a for a in argv)
     import base64 as b64
     import json as js
     import stat as st
     src_file = argv[argv.index("--src-authfile") + 1]
     dest_file = argv[argv.index("--dest-authfile") + 1]
-    assert js.loads(Path(src_file).read_text()) == {"auths": {"a.example": {"auth": b64.b64encode(b"u:p1").decode()}}}
-    assert js.loads(Path(dest_file).read_text())["auths"]["b.example"]["auth"] == b64.b64encode(b"v:p2").decode()
+    assert js.loads(Path(src_file).read_text()) == {"auths": {"a.example": {"auth": b64.b64encode(f"u:{src_pw}".encode()).decode()}}}
+    assert js.loads(Path(dest_file).read_text())["auths"]["b.example"]["auth"] == b64.b64encode(f"v:{dest_pw}".encode()).decode()
     assert st.S_IMODE(os.stat(dest_file).st_mode) == 0o600
     folder = os.path.dirname(dest_file)
     assert folder == skopeo.auth_folder and st.S_IMODE(os.stat(folder).st_mode) == 0o700
     skopeo.close()
     assert not os.path.exists(folder)
+    secret = f"no-colon-{uuid.uuid4().hex}"
     with pytest.raises(Exception) as caught:
-        Credentials.parse("no-colon-secret", "--dest-creds")
-    assert "no-colon-secret" not in str(caught.value)
+        Credentials.parse(secret, "--dest-creds")
+    assert secret not in str(caught.value)
 
 
 def test_lock_file_merges_with_the_existing_lock(tmp_path):
@@ -400,7 +405,12 @@ def test_lock_file_writers_merge_what_is_on_disk_under_a_folder_lock(tmp_path):
     fcntl.flock(folder, fcntl.LOCK_EX)  # as another run in the middle of its write
     writer = threading.Thread(target=first.add, args=(locks.LockEntry("up.example/c:1", "sha256:" + "3" * 64, "harbor.example/p/c:1"),))
     writer.start()
-    time.sleep(0.3)
+    # the handshake: the kernel lists the writer as waiting for the folder's lock
+    waiting = f":{os.stat(tmp_path).st_ino} "
+    deadline = time.monotonic() + 60
+    while not any("->" in line and waiting in line for line in Path("/proc/locks").read_text().splitlines()):
+        assert writer.is_alive() and time.monotonic() < deadline, "the writer did not wait for the folder lock"
+        time.sleep(0.01)
     assert writer.is_alive() and len(locks.load(path).entries) == 6
     os.close(folder)
     writer.join(10)
@@ -427,3 +437,21 @@ def test_a_lock_file_that_cannot_be_written_stops_the_run(tmp_path):
     assert [r.status for r in summary.results] == [Status.FAILED, Status.NOT_STARTED]
     assert summary.first_problem.message.startswith(f"--lock {folder / 'images.lock.yaml'}: cannot write it")
     assert not lock.written
+
+
+def test_verify_states_a_problem_before_it_says_same_problem_as_above(capsys):
+    """The problem was met first (in time) by an image that sorts last: the first line
+    printed must state it, the later ones refer to it."""
+    from jhub_ck8s.commands.mirror import _verify
+    from jhub_ck8s.interrupts import Interrupts
+    from jhub_ck8s.mirror import Problem, Verdict, VerifyResult
+    from jhub_ck8s.registry_auth import Side
+
+    problem = Problem("destination registry h.example is unreachable after 1 attempt(s): connection refused",
+                      Side.DESTINATION, "h.example", Failure.UNREACHABLE)
+    first_in_time = VerifyResult(_image("up.example/z:1", "h.example/p/z:1"), Verdict.NOT_CHECKED, problem.message, problem)
+    later = VerifyResult(_image("up.example/a:1", "h.example/p/a:1"), Verdict.NOT_CHECKED, problem.message, problem, repeated=True)
+    assert _verify([later, first_in_time], 2, False, Interrupts()) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == f"mirror: not checked h.example/p/a:1: {problem.message}"
+    assert lines[1] == "mirror: not checked h.example/p/z:1: destination registry h.example: same problem as above"

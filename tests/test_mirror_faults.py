@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,12 @@ from registry_fixtures import (
     USER,
     DenyingServer,
     SilentListener,
+    StallingRegistry,
+    blob_file,
+    build_unique_image,
     delete_manifest,
     free_port,
+    inspect_raw,
     processes_in_groups,
     processes_left_in_groups,
     push,
@@ -44,6 +49,7 @@ from registry_fixtures import (
 )
 
 from jhub_ck8s import lock as locks
+from jhub_ck8s.mirror import MirrorOptions
 
 FAST = ("--retries", "0", "--retry-delay", "0")
 HUB = "jupyterhub/k8s-hub:4.4.0"
@@ -174,6 +180,32 @@ def test_images_lock_output_binds_credentials_too(world, deny, tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
     assert result.returncode == 2 and "2 source registries" in result.stderr and result.stdout == ""
     assert deny.headers == []
+
+
+def test_upper_and_lower_case_hosts_are_one_registry(tmp_path):
+    """E.EXAMPLE and e.example are one registry (DNS names ignore case): the same image,
+    not a collision, and registryMap sends both where it says."""
+    stream = stream_of(tmp_path, "E.EXAMPLE/apps/x:1.0", "e.example/apps/x:1.0")
+    config = tmp_path / "settings.yaml"
+    config.write_text("registryMap: {E.Example: harbor.example.com/e}\n")
+    result = subprocess.run([sys.executable, "-m", "jhub_ck8s.cli", "images", "--from", str(stream), "--registry",
+                             "harbor.example.com/main", "--config", str(config), "-o", "json"],
+                            capture_output=True, text=True, cwd=REPO, env=env_for(tmp_path), check=False)
+    assert result.returncode == 0, result.stderr
+    destinations = {image["destination"] for image in json.loads(result.stdout)["images"]}
+    assert destinations == {"harbor.example.com/e/apps/x:1.0"}
+
+
+def test_credentials_for_a_host_the_run_never_contacts_are_warned_about(world, tmp_path):
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}")
+    secret = f"Typo-Secret-{uuid.uuid4().hex}"
+    env = {"JHUB_CK8S_DEST_CREDS": f"{world.harbor.host}={USER}:{PASSWORD}\nharbr.example={USER}:{secret}"}
+    result = run_mirror(world, world.project(), tmp_path / "l.yaml", "--dry-run", stream=stream, env=env,
+                        tmp_path=tmp_path, creds=False)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "harbr.example" in warnings[0] and "not used" in warnings[0], result.stderr
+    assert secret not in result.stderr and PASSWORD not in result.stderr
 
 
 # --- interrupts and time-outs --------------------------------------------------------------------
@@ -330,6 +362,39 @@ esac""")
     assert "1 not started" in result.stderr, result.stderr
 
 
+def test_a_destination_that_takes_no_uploads_is_called_stalled_and_stops_the_run(world, tmp_path):
+    """It answers every read (an empty registry) and never an upload. A small image's copy
+    is given the time its size needs at --min-rate, at least --copy-timeout-min (4 s here),
+    not --copy-timeout's 1800 s; when it runs out while both registries answer reads and
+    the source serves its blobs, the destination is stalled: the run stops, as for a
+    destination that does not answer at all."""
+    stalling = StallingRegistry()
+    try:
+        lock = tmp_path / "images.lock.yaml"
+        start = time.monotonic()
+        result = run_mirror(world, f"{stalling.host}/p", lock, "--copy-timeout-min", "4", "--jobs", "1", *FAST,
+                            tmp_path=tmp_path, creds=False)
+        elapsed = time.monotonic() - start
+    finally:
+        stalling.stop()
+    assert stalling.uploads, "no copy reached the upload"  # the fault was met
+    assert result.returncode == 1, result.stderr
+    assert elapsed < 120  # 4 s for the one copy that ran (and the probes), not 1800 s per image
+    full = [line for line in progress(result) if "takes no uploads" in line]
+    assert len(full) == 1 and f"destination registry {stalling.host} answers reads but takes no uploads" in full[0]
+    assert "did not finish within 4s" in full[0] and "--min-rate" in full[0]
+    assert "large, or a slow link" not in result.stderr
+    assert f"{len(UPSTREAM_IMAGES) - 1} not started" in result.stderr
+    assert not lock.exists()
+
+
+def test_the_time_out_of_a_copy_grows_with_the_image():
+    options = MirrorOptions(copy_timeout=1800, min_rate=100_000, copy_timeout_min=120)
+    assert options.copy_budget(849) == 120  # a tiny image: the floor
+    assert options.copy_budget(50_000_000) == 500  # 50 MB at 100 kB/s
+    assert options.copy_budget(10_000_000_000) == 1800  # a huge one: --copy-timeout
+
+
 @pytest.mark.parametrize("fault", ["never answers", "refuses connections"])
 def test_a_dead_source_registry_fails_only_its_own_images(world, silent, tmp_path, fault):
     dead = silent.host if fault == "never answers" else f"127.0.0.1:{free_port()}"
@@ -458,6 +523,33 @@ def test_concurrent_runs_sharing_one_lock_file_keep_every_entry(world, tmp_path)
     assert sorted(e.source for e in lock_matches_destination(lock)) == [f"{world.upstream.host}/{n}" for n in names]
 
 
+@pytest.mark.parametrize("retries", [1, 0])
+def test_a_race_with_another_push_is_retried_and_said_in_one_line(world, tmp_path, retries):
+    """Two runs pushing the same blobs at once: the registry may answer the manifest with
+    "manifest blob unknown" (seen in a fault run, and in four concurrent skopeo copies). The
+    first copy here fails with skopeo's own message for it; the retry copies the image. With
+    no retries left, the failure is one line, without Go's quoting (no literal \\n)."""
+    target, lock = world.project(), tmp_path / "images.lock.yaml"
+    failed, message = tmp_path / "failed-once", tmp_path / "race-message"
+    name = f"{target}/{HUB}".rsplit(":", 1)[0]
+    message.write_text(f'time="x" level=fatal msg="writing manifest: uploading manifest 4.4.0 to {name}: errors:\\n'
+                       'digest invalid\\nmanifest blob unknown: blob unknown to registry\\n"\n')
+    racy = wrapper(tmp_path, f'if [ "$1" = copy ] && mkdir "{failed}" 2>/dev/null; then cat "{message}" >&2; exit 1; fi')
+    stream = stream_of(tmp_path, f"{world.upstream.host}/{HUB}")
+    result = run_mirror(world, target, lock, "--retries", str(retries), "--retry-delay", "0", stream=stream,
+                        env={"JHUB_CK8S_SKOPEO": str(racy)}, tmp_path=tmp_path)
+    assert failed.exists()  # the race was played
+    assert "\\n" not in result.stderr
+    if retries:
+        assert result.returncode == 0, result.stderr
+        assert "1 copied" in result.stderr and [e.source for e in lock_matches_destination(lock)] == [f"{world.upstream.host}/{HUB}"]
+    else:
+        assert result.returncode == 1
+        line = next(line for line in progress(result) if "failed" in line)
+        assert f"destination registry {world.harbor.host} kept failing after 1 attempt(s)" in line, line
+        assert "digest invalid; manifest blob unknown: blob unknown to registry" in line
+
+
 def test_a_deleted_index_child_fails_verify_and_is_copied_again(world, tmp_path):
     target, lock = world.project(), tmp_path / "images.lock.yaml"
     stream = stream_of(tmp_path, f"{world.upstream.host}/{MULTI}")
@@ -476,6 +568,37 @@ def test_a_deleted_index_child_fails_verify_and_is_copied_again(world, tmp_path)
     assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
 
 
+def test_a_lost_layer_blob_fails_verify_and_a_rerun_copies_it_again(world, tmp_path):
+    """The manifest is there but a layer's bytes are gone from the registry's storage (a
+    garbage collection, a storage fault): the image cannot be pulled. verify names the
+    blob; a rerun does not call the image present but copies it again, which repairs it."""
+    layout = build_unique_image(tmp_path / "image", f"unique {uuid.uuid4().hex}\n")
+    source = f"{world.upstream.host}/lost/blob-{uuid.uuid4().hex[:8]}:1.0"
+    push(layout, "unique", source)
+    manifest = json.loads(inspect_raw(source))
+    layer, config = manifest["layers"][0]["digest"], manifest["config"]["digest"]
+    target, lock = world.project(), tmp_path / "images.lock.yaml"
+    stream = stream_of(tmp_path, source)
+    assert run_mirror(world, target, lock, stream=stream, tmp_path=tmp_path).returncode == 0
+    assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
+    stored = blob_file(world.folder / "harbor" / "data", layer)
+    assert stored.exists(), stored
+    stored.unlink()
+    destination = f"{target}/{source.split('/', 1)[1]}"
+    verify = run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path)
+    assert verify.returncode == 1, verify.stderr
+    assert f"mirror: incomplete {destination}: 1 blob(s) are missing: {layer} (layer 1)" in verify.stderr
+    assert config not in verify.stderr
+    for extra in ((), ("--force",)):
+        dry = run_mirror(world, target, lock, "--dry-run", *extra, stream=stream, tmp_path=tmp_path)
+        assert dry.returncode == 0 and "1 would copy" in dry.stderr and "already present" in dry.stderr, dry.stderr
+        assert "1 already present" not in dry.stderr
+    again = run_mirror(world, target, lock, stream=stream, tmp_path=tmp_path)
+    assert again.returncode == 0 and "1 copied, 0 already present" in again.stderr, again.stderr
+    assert stored.exists()
+    assert run_mirror(world, target, lock, "--verify", stream=stream, tmp_path=tmp_path).returncode == 0
+
+
 def test_verify_says_what_is_really_wrong_with_the_destination(world, silent, tmp_path):
     closed = f"127.0.0.1:{free_port()}"
     cases = [
@@ -487,7 +610,9 @@ def test_verify_says_what_is_really_wrong_with_the_destination(world, silent, tm
         result = run_mirror(world, target, tmp_path / "l.yaml", "--verify", *flags, env=env, tmp_path=tmp_path)
         assert result.returncode == 1, result.stderr
         assert "mirror: missing" not in result.stderr and "run helm ck8s-jupyter mirror" not in result.stderr
-        assert sum(why in line for line in result.stderr.splitlines() if line.startswith("mirror: not checked")) == 1
+        checked = [line for line in result.stderr.splitlines() if line.startswith("mirror: not checked")]
+        assert sum(why in line for line in checked) == 1
+        assert why in checked[0] and all("same problem as above" in line for line in checked[1:]), checked
         assert result.stderr.splitlines()[-1].startswith(f"error: verify could not check {len(UPSTREAM_IMAGES)} of") and why in result.stderr.splitlines()[-1]
         assert "Wrong-Pa55" not in result.stderr
 
@@ -507,6 +632,47 @@ def test_a_bad_lock_path_is_refused_before_the_first_copy(world, tmp_path):
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.splitlines()) == 1 and says in result.stderr
     assert all(harbor_raw(f"{target}/{name}") is None for name in UPSTREAM_IMAGES)  # nothing was copied
+
+
+@pytest.fixture
+def immutable():
+    """``chattr +i`` on paths, undone at the end; skips where the file system or the user cannot."""
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        result = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            pytest.skip(f"chattr +i is not possible here (needs root and ext4/xfs/btrfs): {result.stderr.strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_lock_file_that_cannot_be_written_is_refused_before_the_first_copy(world, tmp_path, immutable, what):
+    """Permission bits say yes (root); the write itself says no. Found by a fault run: four
+    images were pushed, then "0 copied, 4 failed"."""
+    target = world.project()
+    folder = tmp_path / "locks"
+    folder.mkdir()
+    lock = folder / "images.lock.yaml"
+    if what == "file":
+        lock.write_text(locks.ImageLock(()).to_yaml())
+        before = lock.read_bytes()
+        immutable(lock)
+    else:
+        immutable(folder)
+    result = run_mirror(world, target, lock, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"error: --lock {lock}: "), result.stderr
+    assert ("cannot write it" if what == "file" else "is not writable") in result.stderr
+    assert all(harbor_raw(f"{target}/{name}") is None for name in UPSTREAM_IMAGES)  # nothing was copied
+    if what == "file":
+        assert lock.read_bytes() == before
+    else:
+        assert list(folder.iterdir()) == []
 
 
 def test_the_lock_file_keeps_its_mode_and_a_new_one_follows_the_umask(world, tmp_path):

@@ -96,7 +96,7 @@ def _read_secret(flag: str) -> str:
 def access_requests(args: argparse.Namespace) -> tuple[AccessRequest, AccessRequest]:
     """What the user gave for the source and the destination side (flags win over the environment)."""
     from ..mirror import DEST_CREDS_ENV, SRC_CREDS_ENV, AccessRequest
-    from ..skopeo import GivenCredentials
+    from ..registry_auth import GivenCredentials
 
     stdin_users = [flag for flag, values in (("--src-creds", args.src_creds), ("--dest-creds", args.dest_creds)) for v in values or () if v == "-"]
     if args.from_file == "-":
@@ -166,7 +166,8 @@ def lock_for(inv: inventory.Inventory, args: argparse.Namespace) -> ImageLock:
     options = MirrorOptions(retries=args.retries, timeout=args.timeout)
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
         interrupts.call(skopeo.cancel)
-        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options)
+        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options,
+                                   warn=lambda line: sys.stderr.write(f"ck8s-jupyter: warning: {line}\n"))
         try:
             return mirror.lock_of(inv.images)
         except Cancelled:

@@ -41,8 +41,13 @@ or an auth file keyed by host (--authfile, $REGISTRY_AUTH_FILE). A value without
 refused when the run talks to more than one registry on that side. Values on the command
 line are visible to every user of the machine (ps): prefer the environment, stdin or a file.
 
-Ctrl-C or SIGTERM: no new copies, the running skopeo processes are stopped, the lock file
-lists exactly what was finished, and the run says what was done and what was not.
+Ctrl-C or SIGTERM: no new copies, the running skopeo processes are stopped, every image in
+the lock file is at the destination (one whose copy was stopped may be there too without an
+entry: run again), and the run says what was done and what was not.
+
+A copy may take its size at --min-rate (kB/s), at least --copy-timeout-min and at most
+--copy-timeout seconds; a small image that takes longer while both registries answer reads
+is a stalled registry, not a slow link.
 """
 
 
@@ -55,7 +60,9 @@ def register(subparsers: Any) -> None:
     )
     add_source_arguments(parser)
     add_access_arguments(parser)
-    parser.add_argument("--copy-timeout", type=at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long (default 1800)")
+    parser.add_argument("--copy-timeout", type=at_least(1, float, "seconds"), default=1800.0, metavar="SECONDS", help="give up on one image copy (all platforms) after this long, however large the image (default 1800)")
+    parser.add_argument("--min-rate", type=at_least(0.001, float, "kB per second"), default=100.0, metavar="KB_PER_S", help="a copy slower than this (kB/s of the image's size) is stalled: the time-out of each copy is its size at this rate, at least --copy-timeout-min, at most --copy-timeout (default 100)")
+    parser.add_argument("--copy-timeout-min", type=at_least(1, float, "seconds"), default=120.0, metavar="SECONDS", help="the shortest time-out of a copy, however small the image (default 120)")
     parser.add_argument("--lock", metavar="FILE", default="images.lock.yaml", help="lock file to merge into (default: images.lock.yaml)")
     parser.add_argument("--jobs", type=at_least(1, int, "a whole number"), default=4, metavar="N", help="images copied at the same time (default 4)")
     parser.add_argument("--retries", type=at_least(0, int, "a whole number"), default=3, metavar="N", help="retries on transient errors: connection refused, time-outs, HTTP 5xx (default 3)")
@@ -79,14 +86,24 @@ def _human_size(size: int) -> str:
     return f"{size} B"
 
 
-def _as_above(problem: Problem) -> str:
-    """A problem already printed in full, in a few words."""
-    if problem.registry and problem.side:
-        return f"{problem.side.value} registry {problem.registry}: same problem as above"
-    return "same problem as above"
+class _Problems:
+    """Says a problem in full the first time it is printed, in a few words after that:
+    "above" is the order of the lines, not the order in which the images failed."""
+
+    def __init__(self) -> None:
+        self._shown: set[object] = set()
+
+    def text(self, problem: Problem) -> str:
+        key = problem.registry_key or problem
+        if key not in self._shown:
+            self._shown.add(key)
+            return problem.message
+        if problem.registry and problem.side:
+            return f"{problem.side.value} registry {problem.registry}: same problem as above"
+        return "same problem as above"
 
 
-def _progress_line(result: ImageResult, done: int, total: int) -> str:
+def _progress_line(result: ImageResult, done: int, total: int, problems: _Problems) -> str:
     from ..mirror import Status
 
     status, image, problem = result.status, result.image, result.problem
@@ -95,10 +112,8 @@ def _progress_line(result: ImageResult, done: int, total: int) -> str:
         return f"{head}: stopped while running; not in the lock file"
     if problem is None and not status.done:
         return f"{head}: interrupted before it started"
-    if problem is not None and result.repeated:
-        return f"{head}: {_as_above(problem)}"
     if problem is not None:
-        return f"{head}: {problem.message}"
+        return f"{head}: {problems.text(problem)}"
     target = "" if status is Status.IN_PLACE else f" -> {image.destination}"
     return f"{head}{target} {result.digest} ({_human_size(result.size)}, {result.seconds:.1f}s)"
 
@@ -126,16 +141,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--dry-run and --verify cannot be combined")
     source, destination = access_requests(args)
     inv = load_inventory(args)
-    options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout)
+    options = MirrorOptions(args.jobs, args.retries, args.retry_delay, args.force, args.timeout, args.copy_timeout,
+                            args.min_rate * 1000, args.copy_timeout_min)
+
+    problems = _Problems()
 
     def report(result: ImageResult, done: int, total: int) -> None:
         if not args.quiet:
-            _say(_progress_line(result, done, total))
+            _say(_progress_line(result, done, total, problems))
 
     lock_file = locks.LockFile(args.lock)
     with Interrupts() as interrupts, Skopeo.from_environment() as skopeo:
         interrupts.call(skopeo.cancel)
-        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options, report)
+        mirror = Mirror.for_images(skopeo, inv.images, source, destination, options, report,
+                                   lambda line: _say(f"warning: {line}"))
         if args.verify:
             lock = locks.load(args.lock) if os.path.exists(args.lock) else None
             return _verify(mirror.verify(inv.images, lock), len(inv.images), lock is not None, interrupts)
@@ -173,8 +192,9 @@ def run(args: argparse.Namespace) -> int:
 def _verify(results: list[VerifyResult], total: int, with_lock: bool, interrupts: Interrupts) -> int:
     from ..mirror import Verdict
 
+    problems = _Problems()
     for result in results:
-        detail = _as_above(result.problem) if result.repeated and result.problem is not None else result.detail
+        detail = problems.text(result.problem) if result.problem is not None else result.detail
         _say(f"{result.verdict.value} {result.image.destination}: {detail}")
     if interrupts.received:
         _say(f"interrupted by {interrupts.name}: verify did not finish")
