@@ -1,6 +1,7 @@
 """Finding the chart to render: the wrapper chart plus the upstream jupyterhub chart.
 
-The wrapper chart depends on ``jupyterhub`` 4.4.0 from https://hub.jupyter.org/helm-chart/.
+The wrapper chart depends on ``jupyterhub`` ``UPSTREAM_VERSION`` from ``UPSTREAM_REPOSITORY``
+(the pin is written in ``wrapper-chart/Chart.yaml``, where Helm reads it; a test ties the two).
 Offline, that dependency comes from a local archive or unpacked chart folder
 (``--chart-archive`` or ``$JUPYTERHUB_CHART``): the wrapper chart is copied to a work
 folder with it vendored under ``charts/``, which Helm renders without any network. The user's
