@@ -34,7 +34,7 @@ def test_every_mention_of_the_upstream_version_agrees():
 
 
 def test_the_supported_kubernetes_versions_are_read_from_versions_mk():
-    assert KUBERNETES_VERSIONS == tuple(_make_variable("K8S_SCHEMA_VERSIONS").split())
+    assert tuple(_make_variable("K8S_SCHEMA_VERSIONS").split()) == KUBERNETES_VERSIONS
     assert len(KUBERNETES_VERSIONS) >= 2 and all(re.fullmatch(r"1\.\d+\.0", v) for v in KUBERNETES_VERSIONS)
 
 
