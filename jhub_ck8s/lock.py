@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from . import API_VERSION
 from .errors import UserError
 
-LOCK_API_VERSION = "jhub-ck8s.io/v1alpha1"
+LOCK_API_VERSION = API_VERSION
 LOCK_KIND = "ImageLock"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 

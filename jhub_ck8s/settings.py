@@ -22,15 +22,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import API_VERSION
 from .errors import SettingsError, shape_of
 
 if TYPE_CHECKING:
     from .imageref import Relocator
     from .stream import Document
 
-# An API group no cluster serves: if the post-renderer were ever skipped, the API
-# server rejects the document instead of silently deploying an unhardened release.
-SETTINGS_API_VERSION = "jhub-ck8s.io/v1alpha1"
+SETTINGS_API_VERSION = API_VERSION  # see jhub_ck8s.API_VERSION
 SETTINGS_KIND = "PostRenderSettings"
 
 MODES = ("enforce", "warn")
@@ -485,12 +484,6 @@ def find_in_stream(documents: Iterable[Document]) -> tuple[dict[str, Any], Docum
             "use the wrapper chart and plugin of the same release, or fix the apiVersion"
         )
     return read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True), doc
-
-
-def describe() -> list[tuple[str, str]]:
-    """(key, default) for every setting, for --help and the README."""
-    defaults = Settings()
-    return [(key, repr(getattr(defaults, fname))) for key, (fname, _) in _READERS.items()]
 
 
 __all__ = [

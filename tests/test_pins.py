@@ -46,4 +46,17 @@ def test_the_copies_of_the_kubernetes_versions_agree():
     assert f"-kubernetes-version {KUBERNETES_VERSIONS[0]}" in script  # the default: the oldest supported
     minors = [v.rsplit(".", 1)[0] for v in KUBERNETES_VERSIONS]
     readme = " ".join((REPO / "README.md").read_text().split())
-    assert f"Kubernetes {minors[0]}–{minors[-1]} " in readme
+    assert f"Kubernetes {minors[0]}\u2013{minors[-1]} " in readme
+
+
+def test_the_api_version_the_chart_renders_is_the_one_the_code_reads_and_writes():
+    import jhub_ck8s
+    from jhub_ck8s import lock, settings
+    from jhub_ck8s.inventory import Inventory
+
+    template = (REPO / "wrapper-chart" / "templates" / "settings.yaml").read_text()
+    assert f"\napiVersion: {jhub_ck8s.API_VERSION}\n" in template
+    assert settings.SETTINGS_API_VERSION == lock.LOCK_API_VERSION == jhub_ck8s.API_VERSION
+    assert Inventory(()).to_json()["apiVersion"] == jhub_ck8s.API_VERSION
+    for doc in ("README.md", "wrapper-chart/README.md"):
+        assert re.findall(r"jhub-ck8s\.io/v\w+", (REPO / doc).read_text()) in ([jhub_ck8s.API_VERSION], [])
