@@ -149,11 +149,19 @@ def store(hub: HubConfig) -> bool:
     """
     if not hub.changed:
         return False
+    # The old text and encoding go first, and each copy is dropped as soon as the next
+    # exists: for a large config (tens of MB) these copies decide the peak memory.
+    hub.document.mark_changed()
+    hub.document.obj[hub.field][VALUES_KEY] = None
     text = dump_yaml(hub.values, sort_keys=True)
     if hub.field == "data":
-        text = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        data = text.encode("utf-8")
+        del text
+        encoded = base64.b64encode(data)
+        del data
+        text = encoded.decode("ascii")
+        del encoded
     hub.document.obj[hub.field][VALUES_KEY] = text
-    hub.document.mark_changed()
     hub.changed = False
     return True
 
