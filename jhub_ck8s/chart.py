@@ -57,7 +57,7 @@ def _chart_yaml_text(path: Path) -> str:
 
 def archive_info(path: Path) -> ChartInfo:
     """Name and version from a chart archive's (or folder's) Chart.yaml; UserError if it is not one."""
-    from .stream import load_yaml
+    from .documents import load_yaml
 
     text = _chart_yaml_text(path)
     try:

@@ -18,8 +18,8 @@ import binascii
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from .documents import Document
 from .errors import InputError, shape_of
-from .stream import Document
 from .yamlio import MAX_DEPTH, TooDeep
 from .yamlio import dump as dump_yaml
 from .yamlio import load as load_yaml

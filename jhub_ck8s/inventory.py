@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import API_VERSION, hubconfig
+from .documents import Document
 from .errors import InputError
 from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, Placement, parse
 from .podspec import containers, pod_spec
 from .settings import Settings, find_in_stream, merge
-from .stream import Document
 
 HOOK_ANNOTATION = "helm.sh/hook"
 NETWORK_TOOLS_KEY = "singleuser.networkTools.image"

@@ -48,7 +48,7 @@ class ImageLock:
         return {entry.destination: entry for entry in self.entries}
 
     def to_yaml(self) -> str:
-        from .stream import dump_yaml
+        from .documents import dump_yaml
 
         return dump_yaml(
             {
@@ -70,7 +70,7 @@ def merge(old: ImageLock | None, new: Iterable[LockEntry]) -> ImageLock:
 
 def load(path: str) -> ImageLock:
     """Read and validate a lock file; UserError with one line for anything wrong."""
-    from .stream import load_yaml
+    from .documents import load_yaml
 
     try:
         with open(path, encoding="utf-8") as handle:

@@ -26,8 +26,8 @@ from . import API_VERSION
 from .errors import SettingsError, shape_of
 
 if TYPE_CHECKING:
+    from .documents import Document
     from .imageref import Relocator
-    from .stream import Document
 
 SETTINGS_API_VERSION = API_VERSION  # see jhub_ck8s.API_VERSION
 SETTINGS_KIND = "PostRenderSettings"
@@ -432,8 +432,8 @@ def load_file(path: str) -> dict[str, Any]:
     """Read and validate a ``--config`` settings file."""
     import yaml
 
+    from .documents import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
     from .inputs import read_text
-    from .stream import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
     from .yamlio import MAX_DEPTH, TooDeep
 
     text = read_text(path, label=f"--config {path}", error=SettingsError)

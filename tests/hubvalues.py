@@ -11,9 +11,9 @@ import base64
 from types import ModuleType
 from typing import Any
 
-from jhub_ck8s.rendered import Stream
+from jhub_ck8s.documents import dump_yaml
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import dump_yaml, parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import REGISTRY, cloud_metadata, hub_blind_spots, user_pod_security, user_resources
 
 # The four transforms of the hub's runtime config, in their order (written out here, not

@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, Finding
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 
 RELEASE = {"app": "jupyterhub", "release": "jhub"}
 # The platform's annotation for an intended single replica (docs/platform.md), not the transform's constant.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hubvalues import apply, base_values, get, no_secret_values, release
 
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, WARNING
 from jhub_ck8s.settings import Settings
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import cloud_metadata
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import pytest
 from conftest import KUBERNETES_VERSIONS, kubeconform, z2jh_streams
 
+from jhub_ck8s.documents import load_yaml
 from jhub_ck8s.hubconfig import find, image_slots
 from jhub_ck8s.imageref import parse as parse_ref
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.settings import read_layer
-from jhub_ck8s.stream import load_yaml, parse
+from jhub_ck8s.stream import parse
 from jhub_ck8s.transforms import REGISTRY as TRANSFORMS
 
 TARGET = "harbor.example.com/jupyterhub"

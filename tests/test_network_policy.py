@@ -22,10 +22,9 @@ from manifests import (
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import selects
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, WARNING
 from jhub_ck8s.settings import Settings
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import load_balancer, network_policy
 
 

@@ -31,10 +31,9 @@ from restricted import restricted_problems
 
 from jhub_ck8s.hubconfig import find
 from jhub_ck8s.pipeline import run
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import user_pod_security
 
 # --- the notebook pod and container ---------------------------------------------------------
@@ -322,7 +321,7 @@ def test_z2jh_user_pods_fail_restricted_before_post_rendering():
     folder = Z2JH / "runtime-user-pods"
     if not folder.is_dir():
         pytest.skip(Z2JH_MISSING)
-    from jhub_ck8s.stream import load_yaml
+    from jhub_ck8s.documents import load_yaml
 
     for path in sorted(folder.glob("*/userpod-*.yaml")):
         pod = load_yaml(path.read_text())

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_go_reads import lookalike
 
 from jhub_ck8s import hubconfig, yamlio
-from jhub_ck8s.stream import _split
+from jhub_ck8s.documents import _split
 
 
 def pyyaml_dump(obj: object, *, sort_keys: bool = False) -> str:
@@ -54,7 +54,7 @@ def test_fast_load_and_dump_equal_pyyaml_on_every_document(path):
 
 @pytest.mark.parametrize("path", [p for p in STREAMS if p.values and p.values[0] is not None])
 def test_hub_values_sorted_dump_equals_pyyaml(path):
-    from jhub_ck8s.wellformed import parse
+    from jhub_ck8s.stream import parse
 
     hub = hubconfig.find(parse(path.read_text()))
     if hub is None:

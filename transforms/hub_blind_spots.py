@@ -35,9 +35,9 @@ from jhub_ck8s.hubconfig import profile_parts
 from jhub_ck8s.hubfindings import PLATFORM_STILL, SPAWNER, HubFindings
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.report import Finding
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "hub-blind-spots"
 

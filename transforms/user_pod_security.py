@@ -60,9 +60,9 @@ from jhub_ck8s.hubfindings import PLATFORM_STILL, SPAWNER, HubFindings, camel_or
 
 if TYPE_CHECKING:
     from jhub_ck8s.hubconfig import HubConfig
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.report import Finding
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "user-pods"
 # How resourceOverrides see the containers of a user pod (KubeSpawner's default pod name).

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 from jhub_ck8s.hubfindings import SPAWNER, HubFindings
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.report import Finding
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "user-resources"
 
