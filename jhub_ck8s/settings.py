@@ -35,7 +35,8 @@ SETTINGS_KIND = "PostRenderSettings"
 MODES = ("enforce", "warn")
 LOAD_BALANCER_ACTIONS = ("clusterip", "error")
 CLUSTER_SCOPED_ACTIONS = ("error", "drop")
-_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# Compiled on first use (re caches it): most runs never name a pull secret.
+_DNS1123 = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
 
 
 class ResourceList(NamedTuple):
@@ -213,7 +214,7 @@ def _registry_map(key: str, value: Any) -> tuple[tuple[str, str], ...]:
 
 def _dns_name(key: str, value: Any) -> str:
     text = _str(key, value)
-    if len(text) > 253 or not _DNS1123.match(text):
+    if len(text) > 253 or not re.match(_DNS1123, text):
         raise _fail(key, "a Kubernetes object name (lower-case letters, digits, - and .)", text)
     return text
 
