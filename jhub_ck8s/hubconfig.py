@@ -107,8 +107,13 @@ def find(documents: list[Document]) -> HubConfig | None:
     encoded = doc.obj[field_name][VALUES_KEY]
     if not isinstance(encoded, str):
         raise InputError(f"{where}: expected a string, got {shape_of(encoded)}; {_FIX}")
+    text: str | bytes = encoded
     try:
-        text = base64.b64decode(encoded, validate=True).decode("utf-8") if field_name == "data" else encoded
+        if field_name == "data":
+            # libyaml reads the UTF-8 bytes itself: decoding them to a str first would keep a
+            # second copy (the parser's own UTF-8 buffer) while the config is built
+            text = base64.b64decode(encoded, validate=True)
+            text.decode("utf-8")  # checked here, so a bad encoding gets its own message
     except (binascii.Error, UnicodeDecodeError):
         raise InputError(
             f"{where}: not valid base64-encoded UTF-8 text; {_FIX}, or a patch that sets it must base64-encode it"

@@ -297,7 +297,7 @@ class _NotPlain(Exception):
     """A document the fast builder leaves to PyYAML's safe constructor."""
 
 
-def compose(text: str) -> Node | None:
+def compose(text: str | bytes) -> Node | None:
     """The document's node graph, composed by libyaml with Go's scalar resolution."""
     loader = Loader(text)
     try:
@@ -306,7 +306,7 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def _build_from_events(text: str, max_depth: int) -> Any:
+def _build_from_events(text: str | bytes, max_depth: int) -> Any:
     """What ``_build(compose(text))`` returns, straight from libyaml's events.
 
     No node graph is kept: a large document (the hub's ``values.yaml``) costs its objects
@@ -400,8 +400,8 @@ def _place(container: Any, is_mapping: bool, pending: list[Any], value: Any) -> 
         container.append(value)  # a sequence, or the document's holder
 
 
-def load(text: str, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse one YAML document with Go's meaning of plain scalars.
+def load(text: str | bytes, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse one YAML document (text, or UTF-8 bytes) with Go's meaning of plain scalars.
 
     A document nesting deeper than ``max_depth`` raises TooDeep (serialisers and copies
     recurse: such input would crash them). With ``check_aliases``, a document Go would
@@ -414,6 +414,8 @@ def load(text: str, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) 
     root = compose(text)
     if root is None:
         return None
+    if check_aliases and isinstance(text, bytes):
+        text = text.decode("utf-8")
     if check_aliases and "&" in text and "*" in text:
         _check_node_aliasing(root)
     try:

@@ -47,3 +47,21 @@ def test_a_large_hub_config_peaks_under_ten_times_its_size():
     assert result.output.count("profile ") == 0  # base64 in the Secret: no plain text of the config
     assert sum(1 for f in result.report.findings if f.transform == "images") >= 3000
     assert peak < 10 * size, f"peak {peak / size:.1f}x the values.yaml"
+
+
+def test_the_config_read_from_its_bytes_keeps_every_answer():
+    """The hub config is parsed from its UTF-8 bytes (no str copy): same results, same errors."""
+    import base64
+
+    def secret(raw: bytes) -> str:
+        return ("kind: Secret\napiVersion: v1\nmetadata: {name: hub, labels: {component: hub}}\n"
+                f"data: {{values.yaml: {base64.b64encode(raw).decode()}}}\n")
+
+    bad_utf8 = run(secret(b"a: \xff\xfe"))
+    assert bad_utf8.exit_code == 2 and "not valid base64-encoded UTF-8 text" in bad_utf8.report.fatal
+    bad_yaml = run(secret(b"a: [b\n"))
+    assert bad_yaml.exit_code == 2 and "the decoded hub config is not valid YAML" in bad_yaml.report.fatal
+    with_bom = run(secret(b"\xef\xbb\xbfsingleuser: {uid: 1000, name: \xc3\xa9}\n"))
+    assert with_bom.exit_code == 0 and with_bom.stream is not None
+    singleuser = with_bom.stream.hub().values["singleuser"]
+    assert (singleuser["uid"], singleuser["name"]) == (1000, "\u00e9")
