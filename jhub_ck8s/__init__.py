@@ -1,6 +1,11 @@
 """jhub-ck8s: make the JupyterHub Helm chart admissible on Compliant Kubernetes (Welkin)."""
 
 __version__ = "0.1.0"
+# The apiVersion of every document the project writes or reads (in-stream settings, image
+# inventory, lock file): an API group no cluster serves, so if the post-renderer were ever
+# skipped, the API server rejects the settings document instead of silently deploying an
+# unhardened release.
+API_VERSION = "jhub-ck8s.io/v1alpha1"
 
 
 def _spare_pyyaml_a_unicode_class() -> None:

@@ -1,6 +1,7 @@
 """Finding the chart to render: the wrapper chart plus the upstream jupyterhub chart.
 
-The wrapper chart depends on ``jupyterhub`` 4.4.0 from https://hub.jupyter.org/helm-chart/.
+The wrapper chart depends on ``jupyterhub`` ``UPSTREAM_VERSION`` from ``UPSTREAM_REPOSITORY``
+(the pin is written in ``wrapper-chart/Chart.yaml``, where Helm reads it; a test ties the two).
 Offline, that dependency comes from a local archive or unpacked chart folder
 (``--chart-archive`` or ``$JUPYTERHUB_CHART``): the wrapper chart is copied to a work
 folder with it vendored under ``charts/``, which Helm renders without any network. The user's
@@ -58,7 +59,7 @@ def _chart_yaml_text(path: Path) -> str:
 
 def archive_info(path: Path) -> ChartInfo:
     """Name and version from a chart archive's (or folder's) Chart.yaml; UserError if it is not one."""
-    from .stream import load_yaml
+    from .documents import load_yaml
 
     text = _chart_yaml_text(path)
     try:

@@ -18,8 +18,8 @@ import binascii
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from .documents import Document
 from .errors import InputError, shape_of
-from .stream import Document
 from .yamlio import MAX_DEPTH, TooDeep
 from .yamlio import dump as dump_yaml
 from .yamlio import load as load_yaml
@@ -107,8 +107,13 @@ def find(documents: list[Document]) -> HubConfig | None:
     encoded = doc.obj[field_name][VALUES_KEY]
     if not isinstance(encoded, str):
         raise InputError(f"{where}: expected a string, got {shape_of(encoded)}; {_FIX}")
+    text: str | bytes = encoded
     try:
-        text = base64.b64decode(encoded, validate=True).decode("utf-8") if field_name == "data" else encoded
+        if field_name == "data":
+            # libyaml reads the UTF-8 bytes itself: decoding them to a str first would keep a
+            # second copy (the parser's own UTF-8 buffer) while the config is built
+            text = base64.b64decode(encoded, validate=True)
+            text.decode("utf-8")  # checked here, so a bad encoding gets its own message
     except (binascii.Error, UnicodeDecodeError):
         raise InputError(
             f"{where}: not valid base64-encoded UTF-8 text; {_FIX}, or a patch that sets it must base64-encode it"
@@ -149,11 +154,19 @@ def store(hub: HubConfig) -> bool:
     """
     if not hub.changed:
         return False
+    # The old text and encoding go first, and each copy is dropped as soon as the next
+    # exists: for a large config (tens of MB) these copies decide the peak memory.
+    hub.document.mark_changed()
+    hub.document.obj[hub.field][VALUES_KEY] = None
     text = dump_yaml(hub.values, sort_keys=True)
     if hub.field == "data":
-        text = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        data = text.encode("utf-8")
+        del text
+        encoded = base64.b64encode(data)
+        del data
+        text = encoded.decode("ascii")
+        del encoded
     hub.document.obj[hub.field][VALUES_KEY] = text
-    hub.document.mark_changed()
     hub.changed = False
     return True
 

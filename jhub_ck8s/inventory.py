@@ -39,12 +39,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import hubconfig
+from . import API_VERSION, hubconfig
+from .documents import Document
 from .errors import InputError
 from .imageref import IN_TARGET, KEPT, MOVE, UNMAPPED, DestinationClaims, ImageRef, ImageRefError, Placement, parse
 from .podspec import containers, pod_spec
 from .settings import Settings, find_in_stream, merge
-from .stream import Document
 
 HOOK_ANNOTATION = "helm.sh/hook"
 NETWORK_TOOLS_KEY = "singleuser.networkTools.image"
@@ -118,7 +118,7 @@ class Inventory:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "apiVersion": "jhub-ck8s.io/v1alpha1",
+            "apiVersion": API_VERSION,
             "kind": "ImageInventory",
             "registry": self.settings.registry,
             "images": [image.to_json() for image in self.images],

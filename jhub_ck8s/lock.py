@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from . import API_VERSION
 from .errors import UserError
 
-LOCK_API_VERSION = "jhub-ck8s.io/v1alpha1"
+LOCK_API_VERSION = API_VERSION
 LOCK_KIND = "ImageLock"
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
@@ -47,7 +48,7 @@ class ImageLock:
         return {entry.destination: entry for entry in self.entries}
 
     def to_yaml(self) -> str:
-        from .stream import dump_yaml
+        from .documents import dump_yaml
 
         return dump_yaml(
             {
@@ -69,7 +70,7 @@ def merge(old: ImageLock | None, new: Iterable[LockEntry]) -> ImageLock:
 
 def load(path: str) -> ImageLock:
     """Read and validate a lock file; UserError with one line for anything wrong."""
-    from .stream import load_yaml
+    from .documents import load_yaml
 
     try:
         with open(path, encoding="utf-8") as handle:

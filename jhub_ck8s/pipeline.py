@@ -17,12 +17,11 @@ from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
 from . import hubconfig
+from .documents import Document, serialize
 from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, SettingsError, UserError
-from .rendered import Stream
 from .report import CHANGE, ERROR, INFO, WARNING, Finding, Report
 from .settings import Settings, find_in_stream, merge
-from .stream import Document, serialize
-from .wellformed import parse
+from .stream import Stream, parse
 
 PIPELINE_ID = "pipeline"
 

@@ -41,20 +41,42 @@ The JSON report goes to --report FILE, or to the path in $JHUB_CK8S_REPORT.
 """
 
 FLAGS_ORIGIN = "flags"
+
+
+class Flag(NamedTuple):
+    """One flag of the post-renderer: how it is typed, where it goes, how --help shows it."""
+
+    name: str  # as typed: --registry
+    field: str  # the Flags field it fills
+    setting: str  # the settings key it sets ("" for --config and --report, which are not settings)
+    metavar: str
+    help: str
+    repeatable: bool = False
+
+
+# The one table of the post-renderer's flags (-q/--quiet and --version, which take no value,
+# are the only others). The fast parser, argparse, the settings layer and the messages that
+# name a flag are all built from it.
+FLAGS = (
+    Flag("--registry", "registry", "registry", "HOST/PROJECT", "target registry, e.g. harbor.example.com/jupyterhub"),
+    Flag("--registry-map", "registry_map", "registryMap", "SRC=DEST",
+         "send images of registry SRC to DEST (Harbor proxy cache), repeatable", repeatable=True),
+    Flag("--keep-image", "keep_image", "keepImages", "GLOB",
+         "leave matching images or registries as they are, repeatable", repeatable=True),
+    Flag("--pull-secret", "pull_secret", "pullSecret", "NAME", "image pull secret to add to every pod spec"),
+    Flag("--mode", "mode", "mode", "MODE", "enforce (default): policy errors fail; warn: report them and go on"),
+    Flag("--disable", "disable", "disable", "TRANSFORM", "skip a transform by ID, repeatable", repeatable=True),
+    Flag("--config", "config", "", "FILE", "settings file (YAML)"),
+    Flag("--pin", "pin", "pin", "LOCK", "pin every image to its digest in this lock file (from mirror)"),
+    Flag("--report", "report", "", "FILE", f"write the JSON report here (default: ${REPORT_ENV})"),
+)
+_BY_NAME = {flag.name: flag for flag in FLAGS}
 # settings key -> the flag that sets it, so messages name what the user typed
-FLAG_FOR_KEY = {
-    "registry": "--registry",
-    "registryMap": "--registry-map",
-    "keepImages": "--keep-image",
-    "pullSecret": "--pull-secret",
-    "mode": "--mode",
-    "disable": "--disable",
-    "pin": "--pin",
-}
+FLAG_FOR_KEY = {flag.setting: flag.name for flag in FLAGS if flag.setting}
 
 
 class Flags(NamedTuple):
-    """The post-renderer's flags, as given."""
+    """The post-renderer's flags, as given: one field per row of FLAGS, and quiet."""
 
     registry: str | None = None
     registry_map: tuple[tuple[str, str], ...] = ()
@@ -66,20 +88,6 @@ class Flags(NamedTuple):
     pin: str | None = None
     report: str | None = None
     quiet: bool = False
-
-
-# flag -> (Flags field, repeatable); -q/--quiet and the argparse-only flags are handled apart
-_VALUE_FLAGS = {
-    "--registry": ("registry", False),
-    "--registry-map": ("registry_map", True),
-    "--keep-image": ("keep_image", True),
-    "--pull-secret": ("pull_secret", False),
-    "--mode": ("mode", False),
-    "--disable": ("disable", True),
-    "--config": ("config", False),
-    "--pin": ("pin", False),
-    "--report": ("report", False),
-}
 
 
 def _registry_map_value(text: str) -> tuple[str, str] | None:
@@ -98,21 +106,20 @@ def _fast_parse(argv: Sequence[str]) -> Flags | None:
         if arg in ("-q", "--quiet"):
             values["quiet"] = True
             continue
-        flag, eq, value = arg.partition("=")
-        spec = _VALUE_FLAGS.get(flag)
-        if spec is None or not flag.startswith("--"):
+        name, eq, value = arg.partition("=")
+        flag = _BY_NAME.get(name)
+        if flag is None:
             return None
         if not eq:
             if not args or args[0].startswith("-"):
                 return None
             value = args.pop(0)
-        name, repeatable = spec
         parsed: Any = value
-        if name == "registry_map":
+        if flag.field == "registry_map":
             parsed = _registry_map_value(value)
-        if parsed is None or (name == "mode" and value not in MODES):
+        if parsed is None or (flag.field == "mode" and value not in MODES):
             return None
-        values[name] = (*values.get(name, ()), parsed) if repeatable else parsed
+        values[flag.field] = (*values.get(flag.field, ()), parsed) if flag.repeatable else parsed
     return Flags(**values)
 
 
@@ -144,18 +151,17 @@ class _Parser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        parser.add_argument("--registry", metavar="HOST/PROJECT", help="target registry, e.g. harbor.example.com/jupyterhub")
-        parser.add_argument(
-            "--registry-map", metavar="SRC=DEST", action="append", type=registry_map, default=[],
-            help="send images of registry SRC to DEST (Harbor proxy cache), repeatable",
-        )
-        parser.add_argument("--keep-image", metavar="GLOB", action="append", default=[], help="leave matching images or registries as they are, repeatable")
-        parser.add_argument("--pull-secret", metavar="NAME", help="image pull secret to add to every pod spec")
-        parser.add_argument("--mode", choices=MODES, help="enforce (default): policy errors fail; warn: report them and go on")
-        parser.add_argument("--disable", metavar="TRANSFORM", action="append", default=[], help="skip a transform by ID, repeatable")
-        parser.add_argument("--config", metavar="FILE", help="settings file (YAML)")
-        parser.add_argument("--pin", metavar="LOCK", help="pin every image to its digest in this lock file (from mirror)")
-        parser.add_argument("--report", metavar="FILE", help=f"write the JSON report here (default: ${REPORT_ENV})")
+        for flag in FLAGS:
+            options: dict[str, Any] = {"dest": flag.field, "help": flag.help}
+            if flag.field == "mode":
+                options["choices"] = MODES
+            else:
+                options["metavar"] = flag.metavar
+            if flag.repeatable:
+                options.update(action="append", default=[])
+            if flag.field == "registry_map":
+                options["type"] = registry_map
+            parser.add_argument(flag.name, **options)
         parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings, errors and the summary")
         parser.add_argument("--version", action="version", version=f"jhub-ck8s {__version__}")
         return parser
@@ -171,11 +177,9 @@ def parse_flags(argv: Sequence[str]) -> Flags:
     flags = _fast_parse(argv)
     if flags is not None:
         return flags
-    args = parser().parse_args(list(argv))
-    return Flags(
-        args.registry, tuple(args.registry_map), tuple(args.keep_image), args.pull_secret, args.mode,
-        tuple(args.disable), args.config, args.pin, args.report, args.quiet,
-    )
+    args = vars(parser().parse_args(list(argv)))
+    values: dict[str, Any] = {flag.field: tuple(args[flag.field]) if flag.repeatable else args[flag.field] for flag in FLAGS}
+    return Flags(quiet=args["quiet"], **values)
 
 
 def flag_error(exc: SettingsError) -> SettingsError:
@@ -190,17 +194,14 @@ def flag_layer(flags: Flags) -> dict[str, Any]:
     """The settings the flags set, validated like any other source of settings."""
     from .settings import read_layer
 
-    given = {
-        "registry": flags.registry,
-        "registryMap": dict(flags.registry_map) or None,
-        "keepImages": list(flags.keep_image) or None,
-        "pullSecret": flags.pull_secret,
-        "mode": flags.mode,
-        "disable": list(flags.disable) or None,
-        "pin": flags.pin,
-    }
+    given: dict[str, Any] = {}
+    for flag in FLAGS:
+        value = getattr(flags, flag.field)
+        if not flag.setting or value is None or (flag.repeatable and not value):
+            continue
+        given[flag.setting] = dict(value) if flag.field == "registry_map" else list(value) if flag.repeatable else value
     try:
-        return read_layer({k: v for k, v in given.items() if v is not None}, FLAGS_ORIGIN)
+        return read_layer(given, FLAGS_ORIGIN)
     except SettingsError as exc:
         raise flag_error(exc) from None
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     import os
 
+    from .documents import Document
     from .podspec import ContainerRef
-    from .stream import Document
 
 CHANGE = "change"
 INFO = "info"

@@ -22,21 +22,21 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import API_VERSION
 from .errors import SettingsError, shape_of
 
 if TYPE_CHECKING:
+    from .documents import Document
     from .imageref import Relocator
-    from .stream import Document
 
-# An API group no cluster serves: if the post-renderer were ever skipped, the API
-# server rejects the document instead of silently deploying an unhardened release.
-SETTINGS_API_VERSION = "jhub-ck8s.io/v1alpha1"
+SETTINGS_API_VERSION = API_VERSION  # see jhub_ck8s.API_VERSION
 SETTINGS_KIND = "PostRenderSettings"
 
 MODES = ("enforce", "warn")
 LOAD_BALANCER_ACTIONS = ("clusterip", "error")
 CLUSTER_SCOPED_ACTIONS = ("error", "drop")
-_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# Compiled on first use (re caches it): most runs never name a pull secret.
+_DNS1123 = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
 
 
 class ResourceList(NamedTuple):
@@ -214,7 +214,7 @@ def _registry_map(key: str, value: Any) -> tuple[tuple[str, str], ...]:
 
 def _dns_name(key: str, value: Any) -> str:
     text = _str(key, value)
-    if len(text) > 253 or not _DNS1123.match(text):
+    if len(text) > 253 or not re.match(_DNS1123, text):
         raise _fail(key, "a Kubernetes object name (lower-case letters, digits, - and .)", text)
     return text
 
@@ -437,8 +437,8 @@ def load_file(path: str) -> dict[str, Any]:
     """Read and validate a ``--config`` settings file."""
     import yaml
 
+    from .documents import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
     from .inputs import read_text
-    from .stream import load_yaml  # the stream's loader: plain scalars mean what they mean to Go
     from .yamlio import MAX_DEPTH, TooDeep
 
     text = read_text(path, label=f"--config {path}", error=SettingsError)
@@ -489,12 +489,6 @@ def find_in_stream(documents: Iterable[Document]) -> tuple[dict[str, Any], Docum
             "use the wrapper chart and plugin of the same release, or fix the apiVersion"
         )
     return read_layer(doc.obj, f"in-stream settings ({doc.position}, {doc.source or 'no Source'})", document=True), doc
-
-
-def describe() -> list[tuple[str, str]]:
-    """(key, default) for every setting, for --help and the README."""
-    defaults = Settings()
-    return [(key, repr(getattr(defaults, fname))) for key, (fname, _) in _READERS.items()]
 
 
 __all__ = [

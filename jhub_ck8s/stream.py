@@ -1,227 +1,61 @@
-"""Reading and writing the YAML stream Helm hands to a post-renderer.
+"""The stream being post-rendered: its documents and, decoded once, the hub's runtime config.
 
-Parse once, serialise once. Three input shapes are accepted: Helm 3 post-renderer
-input (install order, ``# Source:`` comments), Helm 4 input (sorted, each document
-annotated ``postrenderer.helm.sh/postrender-filename``) and plain ``helm template``
-output. Guarantees:
-
-* documents keep their order and their leading comments (``# Source: ...``);
-* empty documents are dropped; a ``kind: List`` becomes one document per item;
-* a document no transform changed is written back byte for byte as it came, so a
-  second run over our own output changes nothing (idempotence) and costs no re-emit;
-* malformed YAML, a top-level list or scalar, or a document without ``kind`` raise
-  InputError naming the document number and its Source.
+This is what every transform receives. ``parse`` reads the stream as the pipeline
+does: ``documents.read`` (YAML text to documents, nothing else), then
+``wellformed.check`` on every document, so what a transform gets is what it may
+trust. ``hubconfig`` knows the hub's Secret; ``Stream`` holds one run's documents
+and decodes ``Secret/hub`` on first use, so every transform shares one decoded config
+and the pipeline knows whether there is anything to write back.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import yaml
-
-from . import yamlio
-from .errors import InputError, shape_of
-
-HELM4_FILENAME_ANNOTATION = "postrenderer.helm.sh/postrender-filename"
-_SEPARATOR = re.compile(r"---(?:[ \t]+(.*))?\Z")
-_SOURCE = re.compile(r"#\s*Source:\s*(.+?)\s*\Z")
-
-
-def load_yaml(text: str) -> Any:
-    """Parse one YAML document the way the stream parser does (Go's meaning of plain scalars)."""
-    return yamlio.load(text)
-
-
-def dump_yaml(obj: Any, *, sort_keys: bool = False) -> str:
-    """Serialise one object so that Go, YAML 1.2 and YAML 1.1 readers all read it back as it is."""
-    return yamlio.dump(obj, sort_keys=sort_keys)
-
-
-class Document:
-    """One Kubernetes object of the stream, with where it came from.
-
-    A plain class (no dataclass): the post-renderer starts on every helm call, and
-    importing ``dataclasses`` costs more than parsing a release.
-    """
-
-    __slots__ = ("comments", "item", "number", "obj", "raw", "removed")
-
-    def __init__(
-        self, number: int, obj: dict[str, Any], comments: list[str] | None = None, raw: str | None = None,
-        item: int | None = None, removed: bool = False,
-    ) -> None:
-        self.number = number  # 1-based position in the input stream (the number users see)
-        self.obj = obj
-        self.comments = comments if comments is not None else []
-        self.raw = raw  # the original text; None once the object must be re-emitted
-        self.item = item  # position inside a `kind: List` document
-        self.removed = removed
-
-    def __repr__(self) -> str:
-        return f"Document({self.position}, {self.label})"
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind", ""))
-
-    @property
-    def name(self) -> str:
-        metadata = self.obj.get("metadata")
-        return str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
-
-    @property
-    def label(self) -> str:
-        """``Kind/name``, how kubectl names an object."""
-        return f"{self.kind}/{self.name}"
-
-    @property
-    def source(self) -> str | None:
-        """The chart template the object came from, from Helm 3 or Helm 4 input."""
-        metadata = self.obj.get("metadata")
-        annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
-        if isinstance(annotations, dict) and annotations.get(HELM4_FILENAME_ANNOTATION):
-            return str(annotations[HELM4_FILENAME_ANNOTATION])
-        for line in reversed(self.comments):
-            match = _SOURCE.match(line)
-            if match:
-                return match.group(1)
-        return None
-
-    @property
-    def position(self) -> str:
-        """``document 12`` or ``document 12 item 3``."""
-        text = f"document {self.number}" if self.number else "new document"
-        return text if self.item is None else f"{text} item {self.item + 1}"
-
-    @property
-    def where(self) -> str:
-        """``document 12 (chart/templates/x.yaml) Deployment/hub``: where a message points."""
-        return f"{self.position} ({self.source or 'no Source'}) {self.label}"
-
-    def mark_changed(self) -> None:
-        self.raw = None
-
-    def text(self) -> str:
-        """The document as it goes to stdout, without the leading ``---``."""
-        head = "".join(line + "\n" for line in self.comments)
-        body = self.raw if self.raw is not None else dump_yaml(self.obj)
-        return head + body
-
-
-def _where(number: int, comments: list[str]) -> str:
-    source = next((m.group(1) for m in map(_SOURCE.match, reversed(comments)) if m), None)
-    return f"document {number}" + (f" ({source})" if source else "")
-
-
-def _split(text: str) -> list[tuple[int, list[str], list[str], str]]:
-    """Split into (first line number, leading comments, directives, body) per document.
-
-    Lines end at ``\n`` only (``\r\n`` keeps its ``\r``): other Unicode separators such
-    as U+2029 are content, and a quoted string holding one is written back as it came.
-    ``%`` directive lines before a document's ``---`` belong to that document.
-    """
-    chunks: list[tuple[int, list[str], list[str], list[str]]] = [(1, [], [], [])]
-    directives: list[str] = []
-    ended = True  # at the start, or after "...": a "%" line is a directive
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        bare = line.rstrip("\r")
-        match = _SEPARATOR.match(bare)
-        if match:
-            chunks.append((lineno + 1, [], directives, [match.group(1)] if match.group(1) else []))
-            directives, ended = [], False
-            continue
-        if bare.rstrip() == "...":
-            ended = True
-            continue
-        _start, comments, _directives, body = chunks[-1]
-        if bare.startswith("%") and (ended or not body):
-            directives.append(bare)
-            continue
-        if not body and (not bare.strip() or bare.lstrip().startswith("#")):
-            if bare.strip():
-                comments.append(bare.rstrip())
-            continue
-        body.append(line)
-    if directives:
-        raise InputError(
-            f"the stream ends with the YAML directive {directives[0]!r} and no document after it; "
-            "fix the template that renders it"
-        )
-    return [(start, comments, found, "\n".join(body).rstrip() + "\n") for start, comments, found, body in chunks]
-
-
-def _load_document(body: str, directives: list[str], start: int, where: str) -> Any:
-    """One document's object; InputError naming where, if YAML or Go would refuse it."""
-    text = "\n".join([*directives, "---", body]) if directives else body
-    offset = len(directives) + 1 if directives else 0
-    try:
-        return yamlio.load(text, check_aliases=True)
-    except yamlio.TooDeep as exc:
-        raise InputError(f"{where}: {exc}; fix the chart template or values that produce it") from None
-    except yamlio.ExcessiveAliasing as exc:
-        raise InputError(
-            f"{where}: {exc}, which Helm and Kubernetes refuse; write the values out instead of using "
-            "YAML anchors and aliases"
-        ) from None
-    except yaml.reader.ReaderError as exc:
-        raise InputError(
-            f"{where}: malformed YAML: the character U+{ord(exc.character) if isinstance(exc.character, str) else exc.character:04X} "
-            "is not allowed raw in YAML; fix the chart values or template that produced it (quote it with an escape)"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {start + mark.line - offset}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(
-            f"{where}: malformed YAML{line}: {problem}; fix the chart values or template that produced it"
-        ) from None
+from . import hubconfig
+from .documents import Document, read
+from .hubconfig import HubConfig
+from .wellformed import check
 
 
 def parse(text: str) -> list[Document]:
-    """Parse a whole stream into documents (see the module docstring for guarantees)."""
-    documents: list[Document] = []
-    number = 0
-    # A byte-order mark starts the stream, not the first document: written after our
-    # "---" it would become part of the first key ("\ufeff# Source").
-    text = text.removeprefix("\ufeff")
-    for start, comments, directives, body in _split(text):
-        if not body.strip():
-            continue
-        number += 1
-        obj = _load_document(body, directives, start, _where(number, comments))
-        if obj is None:
-            number -= 1
-            continue
-        if not isinstance(obj, dict):
-            shape = "a list" if isinstance(obj, list) else f"a {type(obj).__name__}"
-            raise InputError(
-                f"{_where(number, comments)}: expected a Kubernetes object (a mapping), got {shape}"
-            )
-        if not obj.get("kind"):
-            raise InputError(
-                f"{_where(number, comments)}: object has no 'kind'; every document must be a "
-                "Kubernetes object with apiVersion and kind"
-            )
-        if obj.get("kind") == "List":
-            items = obj.get("items")
-            if not isinstance(items, list):
-                raise InputError(
-                    f"{_where(number, comments)}: kind List needs 'items' to be a list of objects, got "
-                    f"{shape_of(items)}; fix the template that renders it"
-                )
-            for index, item in enumerate(items):
-                if not isinstance(item, dict) or not item.get("kind"):
-                    raise InputError(
-                        f"{_where(number, comments)} item {index + 1}: List item is not a "
-                        "Kubernetes object with a 'kind'"
-                    )
-                documents.append(Document(number, item, list(comments), None, item=index))
-            continue
-        documents.append(Document(number, obj, comments, body))
+    """The documents of a stream, each checked (``wellformed.check``): what every transform may trust."""
+    documents = read(text)
+    for doc in documents:
+        check(doc)
     return documents
 
 
-def serialize(documents: list[Document]) -> str:
-    """Write the stream: every live document, each preceded by ``---``."""
-    return "".join("---\n" + doc.text() for doc in documents if not doc.removed)
+class Stream:
+    """The documents of one run, plus the hub's runtime config decoded on first use."""
+
+    __slots__ = ("_hub", "_hub_loaded", "documents")
+
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+        self._hub: HubConfig | None = None
+        self._hub_loaded = False
+
+    def live(self) -> list[Document]:
+        """Documents not removed by a transform, in output order."""
+        return [doc for doc in self.documents if not doc.removed]
+
+    def hub(self) -> HubConfig | None:
+        """The decoded ``Secret/hub`` values (decoded once, shared by every transform)."""
+        if not self._hub_loaded:
+            self._hub = hubconfig.find(self.documents)
+            self._hub_loaded = True
+        return self._hub
+
+    @property
+    def decoded_hub(self) -> HubConfig | None:
+        """The hub config if a transform has decoded it already (nothing to write back otherwise)."""
+        return self._hub if self._hub_loaded else None
+
+    def add(self, obj: dict[str, Any], *, after: Document | None = None, source: str = "") -> Document:
+        """Insert a new object (after ``after``, or at the end) and return its document."""
+        comments = [f"# Source: {source}"] if source else []
+        doc = Document(0, obj, comments, None)
+        index = self.documents.index(after) + 1 if after is not None else len(self.documents)
+        self.documents.insert(index, doc)
+        return doc

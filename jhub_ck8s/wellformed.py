@@ -5,7 +5,7 @@ or that would make a transform stumble, are refused here, once, before anything
 runs, with the document, its ``# Source``, ``Kind/name`` and the field named, and how
 to fix it (exit 2). Guarantees, for every document that passes ``check``:
 
-* it nests at most ``yamlio.MAX_DEPTH`` levels, which ``stream.parse`` enforces while
+* it nests at most ``yamlio.MAX_DEPTH`` levels, which ``documents.read`` enforces while
   reading (deeper input is hostile and would exhaust recursion in serialisers and copies);
 * ``metadata`` is a mapping; ``metadata.labels`` and ``metadata.annotations`` are
   mappings whose values are strings (Go cannot decode a number or list there);
@@ -31,16 +31,15 @@ Refused::
 
 from __future__ import annotations
 
-__all__ = ["MAX_DEPTH", "check", "parse", "too_deep"]
+__all__ = ["MAX_DEPTH", "check", "too_deep"]
 
 from typing import Any
 
+from .documents import Document
 from .errors import InputError, shape_of
 from .podspec import CONTAINER_LISTS, POD_SPEC_PATHS
 from .quantity import QuantityError, QuantityRangeError
 from .quantity import parse as parse_quantity
-from .stream import Document
-from .stream import parse as parse_stream
 from .yamlio import MAX_DEPTH, too_deep
 
 
@@ -147,11 +146,3 @@ def check(doc: Document) -> None:
     path = POD_SPEC_PATHS.get(doc.kind)
     if path:
         _pod_spec(doc, path)
-
-
-def parse(text: str) -> list[Document]:
-    """``stream.parse``, then ``check`` every document: the stream every transform may trust."""
-    documents = parse_stream(text)
-    for doc in documents:
-        check(doc)
-    return documents

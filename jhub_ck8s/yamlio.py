@@ -41,6 +41,15 @@ import re
 from typing import Any
 
 import yaml
+from yaml.events import (
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 STR = "tag:yaml.org,2002:str"
@@ -288,7 +297,7 @@ class _NotPlain(Exception):
     """A document the fast builder leaves to PyYAML's safe constructor."""
 
 
-def compose(text: str) -> Node | None:
+def compose(text: str | bytes) -> Node | None:
     """The document's node graph, composed by libyaml with Go's scalar resolution."""
     loader = Loader(text)
     try:
@@ -297,16 +306,116 @@ def compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def load(text: str, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse one YAML document with Go's meaning of plain scalars.
+def _build_from_events(text: str | bytes, max_depth: int) -> Any:
+    """What ``_build(compose(text))`` returns, straight from libyaml's events.
+
+    No node graph is kept: a large document (the hub's ``values.yaml``) costs its objects
+    only, not five times that in nodes and marks. Mapping keys are shared strings. Only
+    plain data without anchors is built here; anything else (an anchor or alias, a tag
+    ``_build`` leaves to PyYAML, too deep, malformed, more than one document) raises, and
+    ``load`` takes the node path, which gives that input its answer or its error. As in
+    ``_build``, the first of two equal keys keeps its value.
+    """
+    loader = Loader(text)
+    try:
+        get = loader.get_event
+        resolve = loader.resolve
+        get()  # StreamStartEvent
+        event = get()
+        if type(event) is StreamEndEvent:
+            return None
+        keys: dict[str, str] = {}
+        holder: list[Any] = []
+        # open collections: (container, is_mapping); for a mapping, the key awaiting its value
+        stack: list[tuple[Any, bool]] = [(holder, False)]
+        pending: list[Any] = [_NO_KEY]
+        container: Any = holder
+        is_mapping = False
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is ScalarEvent:
+                if event.anchor is not None:
+                    raise _NotPlain
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(ScalarNode, event.value, event.implicit)
+                if is_mapping and pending[-1] is _NO_KEY:
+                    if tag not in _FAST_SCALARS:
+                        raise _NotPlain
+                    name = event.value if tag == STR else go_resolve(event.value)[1]
+                    if type(name) is str:
+                        name = keys.setdefault(name, name)
+                    pending[-1] = name
+                    continue
+                value: Any = event.value
+                if tag != STR:
+                    if tag not in _FAST_SCALARS:
+                        raise _NotPlain
+                    resolved_tag, value = go_resolve(value)
+                    if resolved_tag != tag:
+                        raise _NotPlain
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or (is_mapping and pending[-1] is _NO_KEY):
+                    raise _NotPlain  # an anchor, or a collection used as a key
+                tag = event.tag
+                mapping = kind is MappingStartEvent
+                if tag is not None and tag != "!" and tag != (MAP if mapping else SEQ):
+                    raise _NotPlain
+                if len(stack) > max_depth:
+                    raise TooDeep(f"nests deeper than {max_depth} levels")
+                value = {} if mapping else []
+                _place(container, is_mapping, pending, value)
+                stack.append((value, mapping))
+                pending.append(_NO_KEY)
+                container, is_mapping = value, mapping
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                stack.pop()
+                pending.pop()
+                container, is_mapping = stack[-1]
+                continue
+            elif kind is DocumentEndEvent:
+                if type(get()) is not StreamEndEvent:
+                    raise _NotPlain  # more than one document: the node path says so
+                return holder[0] if holder else None
+            else:  # an alias
+                raise _NotPlain
+            _place(container, is_mapping, pending, value)
+    finally:
+        loader.dispose()
+
+
+_NO_KEY = object()
+
+
+def _place(container: Any, is_mapping: bool, pending: list[Any], value: Any) -> None:
+    """Put a built value into the open collection (for a mapping, under its pending key)."""
+    if is_mapping:
+        name = pending[-1]
+        if name not in container:
+            container[name] = value
+        pending[-1] = _NO_KEY
+    else:
+        container.append(value)  # a sequence, or the document's holder
+
+
+def load(text: str | bytes, *, check_aliases: bool = False, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse one YAML document (text, or UTF-8 bytes) with Go's meaning of plain scalars.
 
     A document nesting deeper than ``max_depth`` raises TooDeep (serialisers and copies
     recurse: such input would crash them). With ``check_aliases``, a document Go would
     refuse for its aliases raises ExcessiveAliasing (see ``check_aliasing``).
     """
+    try:
+        return _build_from_events(text, max_depth)
+    except Exception:
+        pass
     root = compose(text)
     if root is None:
         return None
+    if check_aliases and isinstance(text, bytes):
+        text = text.decode("utf-8")
     if check_aliases and "&" in text and "*" in text:
         _check_node_aliasing(root)
     try:

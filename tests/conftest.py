@@ -10,7 +10,19 @@ import pytest
 from paths import FIXTURES, REPO, TOOLS, Z2JH, Z2JH_MISSING  # defined once, for the bench too
 
 __all__ = ["FIXTURES", "REPO", "TOOLS", "Z2JH", "Z2JH_MISSING"]
-KUBERNETES_VERSIONS = ("1.32.0", "1.33.0", "1.34.0")
+
+
+def _make_variable(name: str) -> str:
+    """A variable of tools/versions.mk, where every pinned version is defined once."""
+    for line in (REPO / "tools" / "versions.mk").read_text().splitlines():
+        key, sep, value = line.partition(":=")
+        if sep and key.strip() == name:
+            return value.strip()
+    raise LookupError(f"tools/versions.mk defines no {name}")
+
+
+# The Kubernetes versions the project supports: those it installs offline schemas for.
+KUBERNETES_VERSIONS = tuple(_make_variable("K8S_SCHEMA_VERSIONS").split())
 
 
 def z2jh_streams() -> list:

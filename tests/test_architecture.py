@@ -126,7 +126,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_walker_sees_the_project(graph):
     assert "jhub_ck8s.pipeline" in graph and "jhub_ck8s.transforms.images" in graph
-    assert "jhub_ck8s.rendered" in graph["jhub_ck8s.pipeline"]
+    assert "jhub_ck8s.stream" in graph["jhub_ck8s.pipeline"]
     assert "jhub_ck8s.transforms" in graph["jhub_ck8s.pipeline"]
 
 
@@ -158,9 +158,27 @@ def test_no_transform_imports_another(graph):
     assert crossing == []
 
 
-def test_stream_is_a_leaf(graph):
-    """Documents, parse and serialise: nothing above it (no hub config, no settings)."""
-    assert graph["jhub_ck8s.stream"] <= {"jhub_ck8s.errors", "jhub_ck8s.yamlio"}
+def test_documents_is_a_leaf(graph):
+    """Documents, read and serialise: nothing above it (no hub config, no settings, no checks)."""
+    assert graph["jhub_ck8s.documents"] <= {"jhub_ck8s.errors", "jhub_ck8s.yamlio"}
+
+
+def test_the_pipeline_and_the_audit_parse_as_the_tests_do(graph):
+    """One checked parse (stream.parse): nothing in the library reads documents unchecked but it."""
+    readers = sorted(
+        name for name, path in _modules().items()
+        if name != "jhub_ck8s.stream" and "read" in _names_from(path, "documents")
+    )
+    assert readers == []
+
+
+def _names_from(path: Path, module: str) -> set[str]:
+    """The names ``path`` imports from the project module ``module`` (any relative spelling)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").rpartition(".")[2] == module:
+            names.update(alias.name for alias in node.names)
+    return names
 
 
 def test_nothing_imports_a_top_level_transforms_package():

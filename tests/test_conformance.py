@@ -14,9 +14,10 @@ import pytest
 import yaml
 from conftest import KUBERNETES_VERSIONS, kubeconform, z2jh_streams
 
+from jhub_ck8s.documents import load_yaml
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.settings import read_layer
-from jhub_ck8s.stream import load_yaml, parse
+from jhub_ck8s.stream import parse
 from jhub_ck8s.transforms import REGISTRY as TRANSFORMS
 
 TARGET = "harbor.example.com/jupyterhub"

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from conftest import z2jh_streams
 
+from jhub_ck8s.documents import dump_yaml, read
+from jhub_ck8s.errors import InputError
 from jhub_ck8s.imageref import ImageCollision
 from jhub_ck8s.podspec import containers, pod_spec
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import dump_yaml, parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import REGISTRY, images
 
 TARGET = "harbor.example.com/jupyterhub"
@@ -325,7 +326,10 @@ def test_unpinned_and_unparsable_references_are_errors_on_their_container(image:
 
 
 def test_an_image_that_is_not_a_string_is_an_error() -> None:
-    stream = stream_of(object_with("Pod", "p", {"containers": [{"name": "c0", "image": ["a", "list"]}]}))
+    text = "---\n" + dump_yaml(object_with("Pod", "p", {"containers": [{"name": "c0", "image": ["a", "list"]}]}))
+    with pytest.raises(InputError, match="image"):
+        parse(text)  # the pipeline refuses it before any transform runs (wellformed) ...
+    stream = Stream(read(text))  # ... and the transform, handed it unchecked, reports it
     (error,) = apply(stream)
     assert (error.severity, error.rule, error.container) == (ERROR, "image-reference", "c0")
     assert images_of(stream) == {"c0": ["a", "list"]}

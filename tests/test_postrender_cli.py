@@ -275,3 +275,54 @@ def test_report_setting_and_environment_both_get_the_report(tmp_path):
     # -q: no change table, only the summary
     assert result.stderr.decode().strip().splitlines()[-1].startswith("jhub-ck8s: ")
     assert "TRANSFORM" not in result.stderr.decode()
+
+
+# --- the one table of flags -------------------------------------------------------------------
+
+
+def test_the_flag_table_fills_every_field_of_flags_once():
+    from jhub_ck8s.postrenderer import FLAGS, Flags
+
+    assert sorted([*(flag.field for flag in FLAGS), "quiet"]) == sorted(Flags._fields)
+    assert len({flag.name for flag in FLAGS}) == len(FLAGS)
+
+
+# Written out by hand: what users type, and the settings it must give.
+TYPED = [
+    "--registry", "h.example/p", "--registry-map=docker.io=h.example/proxy", "--registry-map", "quay.io=h.example/q",
+    "--keep-image", "a/*", "--keep-image=b/*", "--pull-secret", "pull", "--mode=warn", "--disable", "pdb",
+    "--disable=patches", "--config", "c.yaml", "--pin", "lock.yaml", "--report=r.json", "-q",
+]
+EXPECTED_SETTINGS = {
+    "registry": "h.example/p",
+    "registryMap": {"docker.io": "h.example/proxy", "quay.io": "h.example/q"},
+    "keepImages": ["a/*", "b/*"],
+    "pullSecret": "pull",
+    "mode": "warn",
+    "disable": ["pdb", "patches"],
+    "pin": "lock.yaml",
+}
+
+
+def test_the_fast_parser_and_argparse_read_every_flag_alike():
+    from jhub_ck8s import postrenderer
+
+    fast = postrenderer._fast_parse(TYPED)
+    slow = postrenderer.parser().parse_args(TYPED)
+    assert fast is not None and fast.config == "c.yaml" and fast.report == "r.json" and fast.quiet
+    abbreviated = [("--pull-s" if arg == "--pull-secret" else arg) for arg in TYPED]
+    assert postrenderer._fast_parse(abbreviated) is None
+    assert postrenderer.parse_flags(abbreviated) == fast  # through argparse
+    assert slow.registry == fast.registry and tuple(slow.registry_map) == fast.registry_map
+    layer = postrenderer.flag_layer(fast)
+    from jhub_ck8s.settings import read_layer
+
+    assert layer == read_layer(EXPECTED_SETTINGS, "flags")
+
+
+def test_help_lists_every_flag_of_the_table():
+    from jhub_ck8s.postrenderer import FLAGS, parser
+
+    text = parser().format_help()
+    for flag in FLAGS:
+        assert flag.name in text and flag.help.split(",")[0][:30] in " ".join(text.split()), flag.name

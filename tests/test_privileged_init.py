@@ -7,10 +7,9 @@ from conftest import Z2JH, Z2JH_MISSING
 
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import REGISTRY, privileged_init
 
 WORKLOAD = """\

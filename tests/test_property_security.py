@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from restricted import restricted_problems
 
+from jhub_ck8s.documents import dump_yaml
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE, ERROR
 from jhub_ck8s.settings import read_layer
-from jhub_ck8s.stream import dump_yaml, parse
+from jhub_ck8s.stream import parse
 from jhub_ck8s.transforms import REGISTRY
 
 UNSET = object()  # the key is absent (None means present with a null value)

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from jhub_ck8s.documents import dump_yaml
 from jhub_ck8s.podspec import pod_spec
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, Finding
 from jhub_ck8s.settings import Settings
-from jhub_ck8s.stream import dump_yaml, parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import pull_secret
 
 SECRET = "pull-secret"

@@ -9,13 +9,14 @@ import pytest
 import yaml
 from conftest import Z2JH, Z2JH_MISSING
 
+from jhub_ck8s.documents import read
+from jhub_ck8s.errors import InputError
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.quantity import parse as quantity
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 from jhub_ck8s.settings import ResourceList, ResourceOverride, Resources, Settings
-from jhub_ck8s.stream import parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import resources
 
 RENDERS = sorted(Z2JH.glob("template/*.yaml")) + sorted(Z2JH.glob("post-render-input/*/*.yaml"))
@@ -226,11 +227,17 @@ def test_explicit_request_above_explicit_limit_is_an_error_and_unchanged() -> No
     assert not [f for f in findings if f.severity == CHANGE]
 
 
-@pytest.mark.parametrize("bad", ["lots", "1 Gi", "-1", True])
-def test_invalid_explicit_quantity_is_an_error(bad: object) -> None:
+# (value, whether the pipeline refuses it as bad input before any transform runs: "-1" is a
+# well-formed quantity, wrong for the platform, so it reaches the transform)
+@pytest.mark.parametrize(("bad", "refused"), [("lots", True), ("1 Gi", True), ("-1", False), (True, True)])
+def test_invalid_explicit_quantity_is_an_error(bad: object, refused: bool) -> None:
     given = {"requests": {"memory": bad}}
     obj = deployment(main=[container("chp", given)], name="proxy", component="proxy")
-    stream = stream_of(obj)
+    text = yaml.safe_dump_all([obj], sort_keys=False)
+    if refused:
+        with pytest.raises(InputError, match=r"requests\.memory"):
+            parse(text)  # the pipeline refuses it before any transform runs (wellformed) ...
+    stream = Stream(read(text))  # ... and the transform, handed it unchecked, reports it
     findings = apply(stream)
     errors = [f for f in findings if f.severity == ERROR]
     assert [e.rule for e in errors] == ["resources-invalid-quantity"]

@@ -19,8 +19,8 @@ from jhub_ck8s import hardening
 from jhub_ck8s.check import rule_ids
 from jhub_ck8s.check.runner import Options, audit
 from jhub_ck8s.check.twins import SAFEGUARD_TWINS, SECURITY_TWINS, TWINS, twins
+from jhub_ck8s.documents import dump_yaml
 from jhub_ck8s.pipeline import run
-from jhub_ck8s.stream import dump_yaml
 
 IMAGE = "harbor.example.com/team/app:1.0"
 WARN = {"mode": "warn", "registry": "harbor.example.com/team", "load_balancer": "error"}

@@ -14,12 +14,12 @@ import pytest
 from conftest import Z2JH, Z2JH_MISSING
 from restricted import restricted_problems
 
+from jhub_ck8s.documents import load_yaml
 from jhub_ck8s.pipeline import run
 from jhub_ck8s.podspec import pod_spec
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
 from jhub_ck8s.settings import Settings, read_layer
-from jhub_ck8s.stream import load_yaml, parse
+from jhub_ck8s.stream import Stream, parse
 from jhub_ck8s.transforms import REGISTRY, security_context
 
 BARE = """\
@@ -61,7 +61,7 @@ def _workload(pod: dict[str, Any] | None = None, container: dict[str, Any] | Non
     spec.update(pod or {})
     obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
            "spec": {"template": {"spec": spec}}}
-    from jhub_ck8s.stream import dump_yaml
+    from jhub_ck8s.documents import dump_yaml
 
     return dump_yaml(obj)
 

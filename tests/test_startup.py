@@ -50,3 +50,39 @@ def test_the_post_renderer_never_imports_dataclasses_or_argparse_for_a_run():
     done = subprocess.run([sys.executable, "-S", "-c", code], cwd=REPO, capture_output=True, text=True, check=False,
                           env={"PYTHONPATH": f"{REPO}:{':'.join(p for p in sys.path if 'site-packages' in p)}"})
     assert done.stdout == "(0, [])", done.stderr
+
+
+def test_a_plain_run_never_compiles_the_patterns_only_some_settings_need():
+    """Regexes for pull-secret names and digests are compiled on first use, not at import."""
+    code = (
+        "import sys, io, re; sys.stdin = io.TextIOWrapper(io.BytesIO("
+        "b'kind: Pod\\nmetadata: {name: a}\\nspec: {containers: [{name: c, image: \"a.b/c:1\"}]}\\n')); "
+        "sys.stdout = io.StringIO(); sys.stderr = io.StringIO(); "
+        "from jhub_ck8s.postrenderer import main; code = main(['-q', '--registry=h.example/p', '--mode=warn']); "
+        "from jhub_ck8s import imageref, settings; "
+        "compiled = {key[1] for key in re._cache}; "
+        "sys.__stdout__.write(repr((code, [p for p in (settings._DNS1123, imageref._DIGEST) if p in compiled])))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.stdout == "(0, [])", done.stderr
+
+
+def test_the_lazy_patterns_still_refuse_what_they_refused():
+    from jhub_ck8s.errors import SettingsError
+    from jhub_ck8s.imageref import ImageRefError, parse
+    from jhub_ck8s.settings import read_layer
+
+    assert parse("a.b/c@sha256:" + "0" * 64).digest == "sha256:" + "0" * 64
+    try:
+        parse("a.b/c@sha256:xyz")
+    except ImageRefError:
+        pass
+    else:
+        raise AssertionError("a bad digest was accepted")
+    assert read_layer({"pullSecret": "pull-1"}, "t")["pull_secret"] == "pull-1"
+    try:
+        read_layer({"pullSecret": "Not_A_Name"}, "t")
+    except SettingsError:
+        pass
+    else:
+        raise AssertionError("a bad pull secret name was accepted")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from jhub_ck8s.documents import serialize
 from jhub_ck8s.errors import InputError
-from jhub_ck8s.rendered import Stream
-from jhub_ck8s.stream import parse, serialize
+from jhub_ck8s.stream import Stream, parse
 
 HELM3 = """---
 # Source: chart/templates/a.yaml

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jhub_ck8s.errors import InputError
-from jhub_ck8s.wellformed import MAX_DEPTH, check, parse, too_deep
+from jhub_ck8s.stream import parse
+from jhub_ck8s.wellformed import MAX_DEPTH, check, too_deep
 
 GOOD = """---
 # Source: chart/templates/app.yaml
@@ -66,7 +67,7 @@ def test_scalars_and_empty_documents_are_not_too_deep():
 
 def test_check_is_what_parse_runs():
     """``parse`` checks every document, not only the first, with ``check``'s own message."""
-    from jhub_ck8s.stream import parse as parse_stream
+    from jhub_ck8s.documents import read as parse_stream
 
     bad = GOOD.replace("labels: {tier: web}", "labels: {tier: true}").replace("name: app,", "name: second,")
     text = GOOD + bad

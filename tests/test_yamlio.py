@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_go_reads import lookalike
 
 from jhub_ck8s import hubconfig, yamlio
-from jhub_ck8s.stream import _split
+from jhub_ck8s.documents import _split
 
 
 def pyyaml_dump(obj: object, *, sort_keys: bool = False) -> str:
@@ -54,7 +54,7 @@ def test_fast_load_and_dump_equal_pyyaml_on_every_document(path):
 
 @pytest.mark.parametrize("path", [p for p in STREAMS if p.values and p.values[0] is not None])
 def test_hub_values_sorted_dump_equals_pyyaml(path):
-    from jhub_ck8s.wellformed import parse
+    from jhub_ck8s.stream import parse
 
     hub = hubconfig.find(parse(path.read_text()))
     if hub is None:
@@ -182,3 +182,75 @@ def test_pipeline_output_is_byte_for_byte_what_pyyaml_alone_gives(path, monkeypa
     monkeypatch.setattr(yamlio, "_build", lambda root, max_depth: (_ for _ in ()).throw(yamlio._NotPlain()))
     slow = run(text, flag_layer=flags)
     assert slow.output == fast.output
+
+
+# --- the event builder: what load() runs first ---------------------------------------------
+
+
+def _node_path(text: str) -> object:
+    root = yamlio.compose(text)
+    return None if root is None else yamlio._build(root, yamlio.MAX_DEPTH)
+
+
+@pytest.mark.parametrize("path", STREAMS)
+def test_event_builder_equals_the_node_builder_on_every_document(path):
+    for body in _bodies(path.read_text()):
+        assert _same(yamlio._build_from_events(body, yamlio.MAX_DEPTH), _node_path(body))
+
+
+@settings(max_examples=300, deadline=None)
+@given(obj=st.dictionaries(keys, data, max_size=5))
+def test_property_event_builder_equals_the_node_builder(obj):
+    text = pyyaml_dump(obj)
+    assert _same(yamlio._build_from_events(text, yamlio.MAX_DEPTH), _node_path(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\na: 2\nb: {c: 1, c: [2]}\n", {"a": 1, "b": {"c": 1}}),  # the first of two equal keys, as _build
+        ("1: a\ntrue: b\n~: c\n0x1F: d\n", {1: "a", None: "c", 31: "d"}),  # true == 1: a repeat of key 1
+        ("", None),
+        ("---\n", None),
+        ("- [1, 2]\n- {a: [b]}\n- !!str 5\n- 0921\n- y\n", [[1, 2], {"a": ["b"]}, "5", 921.0, True]),
+    ],
+)
+def test_event_builder_cases(text, expected):
+    assert yamlio._build_from_events(text, yamlio.MAX_DEPTH) == expected == _node_path(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["a: &x 1\nb: *x\n", "a: !!binary aGVsbG8=\n", "? [a]\n: 1\n", "a: 1\n---\nb: 2\n", "a: [b\n"]
+)
+def test_event_builder_leaves_anchors_tags_and_errors_to_the_node_path(text):
+    with pytest.raises(Exception):  # noqa: B017 -- any: load() then takes the node path
+        yamlio._build_from_events(text, yamlio.MAX_DEPTH)
+
+
+def test_event_builder_refuses_what_is_too_deep_like_the_node_builder():
+    assert yamlio._build_from_events("[[[1]]]", 3) == [[[1]]]
+    with pytest.raises(yamlio.TooDeep):
+        yamlio._build_from_events("[[[[1]]]]", 3)
+    with pytest.raises(yamlio.TooDeep):
+        yamlio.load("[[[[1]]]]", max_depth=3)
+
+
+def test_loading_a_large_hub_config_peaks_at_a_few_times_its_text():
+    """No node graph is kept: 21x the text with one, about 3.6x without (here: 2 MB of profiles)."""
+    import tracemalloc
+
+    profiles = [
+        {"display_name": f"profile {i}", "description": "x" * 200, "kubespawner_override": {
+            "image": f"quay.io/jupyter/scipy-notebook:2024-{i:05d}", "cpu_limit": 2, "mem_limit": "4G",
+            "environment": {f"VAR{j}": f"value-{i}-{j}" for j in range(10)}}}
+        for i in range(3000)
+    ]
+    text = yamlio.dump({"singleuser": {"profileList": profiles}})
+    tracemalloc.start()
+    try:
+        loaded = yamlio.load(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded == {"singleuser": {"profileList": profiles}}
+    assert peak < 5 * len(text), f"{peak / len(text):.1f}x the text"

@@ -6,7 +6,12 @@ Every module has the same small interface (see ``transforms/images.py`` for one)
 * ``ID`` -- its name in reports, settings (``disable: [ID]``) and allow-lists;
 * ``apply(stream, settings) -> Iterable[Finding]`` -- changes the stream's documents in
   place and returns one Finding per change or problem. It never reads stdin, prints or
-  exits; the pipeline marks changed documents, applies the mode and the allow-list.
+  exits; the pipeline marks changed documents, applies the mode and the allow-list;
+* optionally ``AFTER_HUB_WRITE_BACK = True`` -- the transform must see ``Secret/hub`` as
+  it will be written: the pipeline writes the hub's runtime config (changed by the
+  transforms before it) back into the Secret before calling ``apply``. Absent means
+  False: the config is written back once, after the last transform. ``patches`` sets it,
+  so that a user's patch of ``values.yaml`` has the final word.
 
 Adding a transform is one new module and one line in ``_MODULES``.
 """
@@ -16,7 +21,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from . import (
+    cloud_metadata,
     cluster_scoped,
+    hub_blind_spots,
     images,
     load_balancer,
     min_replicas,
@@ -27,20 +34,24 @@ from . import (
     pull_secret,
     resources,
     security_context,
-    user_pod_config,
+    user_pod_security,
+    user_resources,
 )
 
 # Order matters: images are relocated before anything reads them; privileged init
 # containers go before security contexts are filled; user patches run last.
-# Planned order: images, pull-secret, privileged-init, security-context, resources,
-# user-pods, load-balancer, pdb, min-replicas, cluster-scoped, network-policy, patches.
+# hub-blind-spots .. user-resources: in this order the keys they add to the hub config keep
+# the order they had when one transform (user-pods) did all four jobs.
 _MODULES: tuple[ModuleType, ...] = (
     images,
     pull_secret,
     privileged_init,
     security_context,
     resources,
-    user_pod_config,
+    hub_blind_spots,
+    cloud_metadata,
+    user_pod_security,
+    user_resources,
     load_balancer,
     pdb,
     min_replicas,
@@ -51,10 +62,3 @@ _MODULES: tuple[ModuleType, ...] = (
 
 REGISTRY: dict[str, ModuleType] = {module.ID: module for module in _MODULES}
 
-
-def get(transform_id: str) -> ModuleType:
-    """The transform module with this ID; KeyError with the known IDs if there is none."""
-    try:
-        return REGISTRY[transform_id]
-    except KeyError:
-        raise KeyError(f"unknown transform {transform_id!r} (known: {', '.join(REGISTRY)})") from None

@@ -43,9 +43,9 @@ from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "cluster-scoped"
 RULE = "cluster-scoped"

@@ -45,10 +45,10 @@ from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.lock import ImageLock
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "images"
 ORIGINAL_IMAGES_ANNOTATION = "jhub-ck8s.io/original-images"

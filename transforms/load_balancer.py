@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "load-balancer"
 RULE = "load-balancer"

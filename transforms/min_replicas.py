@@ -36,8 +36,8 @@ from jhub_ck8s.platform import MINIMUM_REPLICAS_ANNOTATION, replicas
 from jhub_ck8s.report import CHANGE, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "min-replicas"
 ANNOTATION = MINIMUM_REPLICAS_ANNOTATION

@@ -49,9 +49,9 @@ from jhub_ck8s.podspec import LabelIndex, pod_labels
 from jhub_ck8s.report import CHANGE, WARNING, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "network-policy"
 RULE_UNSELECTED = "network-policy-unselected"

@@ -34,9 +34,9 @@ from jhub_ck8s.hubconfig import VALUES_KEY
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.settings import Patch, Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "patches"
 # The pipeline writes the hub's runtime config back into Secret/hub before this runs:

@@ -41,8 +41,8 @@ from jhub_ck8s.report import CHANGE, INFO, Finding
 
 if TYPE_CHECKING:
     from jhub_ck8s.platform import BlockedEviction
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "pdb"
 

@@ -34,8 +34,8 @@ from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "privileged-init"
 

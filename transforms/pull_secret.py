@@ -26,8 +26,8 @@ from jhub_ck8s.podspec import pod_spec
 from jhub_ck8s.report import CHANGE, Finding
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "pull-secret"
 

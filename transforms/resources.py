@@ -43,8 +43,8 @@ from jhub_ck8s.report import CHANGE, ERROR, Finding
 from jhub_ck8s.resource_defaults import defaults_for, fill_container_resources
 
 if TYPE_CHECKING:
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "resources"
 RULE_ABOVE_LIMIT = "resources-request-above-limit"

@@ -46,11 +46,11 @@ from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, Finding
 
 if TYPE_CHECKING:
+    from jhub_ck8s.documents import Document
     from jhub_ck8s.hardening import Violation
     from jhub_ck8s.podspec import ContainerRef
-    from jhub_ck8s.rendered import Stream
     from jhub_ck8s.settings import Settings
-    from jhub_ck8s.stream import Document
+    from jhub_ck8s.stream import Stream
 
 ID = "security-context"
 PRIVILEGED_INIT_ID = "privileged-init"  # reports privileged main containers itself

@@ -1,6 +1,6 @@
 """One audit: rendered stream in, ``Audit`` out. Reads, never changes, never prints.
 
-Order of work: parse the stream (``jhub_ck8s.stream.parse``) -> read the in-stream
+Order of work: parse the stream (``jhub_ck8s.stream.parse``, documents read and checked) -> read the in-stream
 ``PostRenderSettings`` document, if any, for the trusted registry -> for each object,
 the Pod Security rules (``pss``) when it carries a pod spec, and the platform
 safeguards (``safeguards``) -> the pods the hub will spawn (``spawned_pods``), audited with
@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import hubconfig
+from ..documents import Document, serialize
 from ..errors import UserError
 from ..platform import replicas
 from ..podspec import pod_labels, pod_metadata, pod_spec
 from ..settings import find_in_stream, read_layer
-from ..stream import Document, serialize
-from ..wellformed import parse
+from ..stream import parse
 from . import pss, safeguards, spawned_pods
 from .model import ERROR, NOTE, WARNING, Audit, Finding, Subject
 

@@ -133,7 +133,7 @@ def _read_stream(path: str) -> str:
 
 def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
     """The inventory of the stream given by ``--from`` or rendered from the chart arguments."""
-    from ..wellformed import parse
+    from ..stream import parse
 
     if args.from_file:
         given = [flag for flag, value in (("CHART", args.chart), ("-f", args.values)) if value]

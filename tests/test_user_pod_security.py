@@ -1,140 +1,46 @@
-"""transforms/user_pod_config.py (transform user-pods): the hub's runtime config builds restricted user pods.
+"""transforms/user_pod_security.py (transform user-pods): the hub's runtime config builds restricted user pods.
 
-Always-run cases use a small hand-written release (hub Secret + hub Deployment); the
-z2jh renders and the KubeSpawner rebuild run where the shared fixtures and
-jupyterhub-kubespawner are available, and are skipped with the reason otherwise.
+Always-run cases use a small hand-written release (hub Secret + hub Deployment,
+``tests/hubvalues.py``); the z2jh renders and the KubeSpawner rebuild run where the
+shared fixtures and jupyterhub-kubespawner are available, and are skipped with the
+reason otherwise. The rebuild tests run all four transforms of the hub's runtime config,
+as the post-renderer does.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import importlib.util
 from typing import Any
 
 import pytest
 from conftest import Z2JH, Z2JH_MISSING
+from hubvalues import (
+    HUB_CONFIG_IDS,
+    RESTRICTED_CONTAINER,
+    RESTRICTED_POD,
+    SPAWNER,
+    apply,
+    base_values,
+    get,
+    no_secret_values,
+    only,
+    release,
+)
 from restricted import restricted_problems
 
 from jhub_ck8s.hubconfig import find
 from jhub_ck8s.pipeline import run
-from jhub_ck8s.rendered import Stream
 from jhub_ck8s.report import CHANGE, ERROR, INFO, WARNING
-from jhub_ck8s.settings import Settings, UserResources, read_layer
-from jhub_ck8s.stream import dump_yaml, parse
-from jhub_ck8s.transforms import REGISTRY
-from jhub_ck8s.transforms import user_pod_config as user_pods
-
-SPAWNER = "hub.config.KubeSpawner"
-RESTRICTED_CONTAINER = {
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "runAsNonRoot": True,
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
-RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-# Stands for a token: it must never appear in any message or fix.
-SECRET_MARK = "SUPERSECRET-0123"
-
-
-def base_values() -> dict[str, Any]:
-    """The part of z2jh's merged values these tests touch (defaults of the chart)."""
-    return {
-        "hub": {"config": {"JupyterHub": {"cookie_secret": SECRET_MARK}}, "extraConfig": {}},
-        "singleuser": {
-            "uid": 1000,
-            "fsGid": 100,
-            "allowPrivilegeEscalation": False,
-            "cloudMetadata": {"blockWithIptables": True, "ip": "169.254.169.254"},
-            "networkPolicy": {"enabled": True, "egressAllowRules": {"cloudMetadataServer": False}},
-            "cpu": {"guarantee": None, "limit": None},
-            "memory": {"guarantee": "1G", "limit": None},
-            "extraPodConfig": {},
-            "initContainers": [],
-            "extraContainers": [],
-            "profileList": [],
-            "image": {"name": "quay.io/jupyterhub/k8s-singleuser-sample", "tag": "4.4.0"},
-        },
-    }
-
-
-def release(values: dict[str, Any]) -> str:
-    encoded = base64.b64encode(dump_yaml(values, sort_keys=True).encode()).decode()
-    secret = {
-        "kind": "Secret", "apiVersion": "v1",
-        "metadata": {"name": "hub", "labels": {"component": "hub"}},
-        "data": {"values.yaml": encoded, "hub.config.JupyterHub.cookie_secret": "c2VjcmV0"},
-    }
-    hub = {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "hub", "labels": {"component": "hub"}},
-        "spec": {"template": {
-            "metadata": {"annotations": {"checksum/secret": "before"}},
-            "spec": {
-                "securityContext": RESTRICTED_POD,
-                "containers": [{
-                    "name": "hub", "image": "quay.io/jupyterhub/k8s-hub:4.4.0",
-                    "securityContext": RESTRICTED_CONTAINER,
-                    "resources": {"requests": {"cpu": "10m", "memory": "512Mi"},
-                                  "limits": {"cpu": "1", "memory": "1Gi"}},
-                }],
-            },
-        }},
-    }
-    return "---\n" + dump_yaml(secret) + "---\n" + dump_yaml(hub)
-
-
-def apply(values: dict[str, Any], settings: Settings | None = None) -> tuple[dict[str, Any], list, Stream]:
-    stream = Stream(parse(release(values)))
-    findings = list(user_pods.apply(stream, settings or Settings()))
-    return stream.hub().values, findings, stream
-
-
-def get(values: dict[str, Any], path: str) -> Any:
-    node: Any = values
-    for key in path.split("."):
-        node = node[key]
-    return node
-
-
-def no_secret_values(findings: list) -> None:
-    for f in findings:
-        assert SECRET_MARK not in f.message + f.fix + f.where
-
-
-def _only(*transform_ids: str, **raw: Any) -> dict:
-    disable = [t for t in REGISTRY if t not in transform_ids]
-    return read_layer({"disable": disable, **raw}, "test")
-
-
-# --- cloud metadata ------------------------------------------------------------------------
-
-
-def test_switches_off_the_iptables_metadata_block():
-    values, findings, stream = apply(base_values())
-    assert get(values, "singleuser.cloudMetadata.blockWithIptables") is False
-    (change,) = [f for f in findings if f.hub_key == "singleuser.cloudMetadata.blockWithIptables"]
-    assert change.severity == CHANGE and change.document is stream.hub().document
-    assert "169.254.169.254" in change.message and "NetworkPolicy" in change.message
-    assert not [f for f in findings if f.rule == "cloud-metadata-open"]
-
-
-@pytest.mark.parametrize(
-    "policy", [{"enabled": False}, {"enabled": True, "egressAllowRules": {"cloudMetadataServer": True}}]
-)
-def test_warns_when_the_network_policy_does_not_block_metadata(policy):
-    values = base_values()
-    values["singleuser"]["networkPolicy"] = policy
-    _, findings, _ = apply(values)
-    (warning,) = [f for f in findings if f.rule == "cloud-metadata-open"]
-    assert warning.severity == WARNING and "singleuser.networkPolicy" in warning.fix
-
+from jhub_ck8s.settings import Settings, read_layer
+from jhub_ck8s.stream import Stream, parse
+from jhub_ck8s.transforms import user_pod_security
 
 # --- the notebook pod and container ---------------------------------------------------------
 
 
 def test_notebook_contexts_are_filled_and_uid_fsgid_left_to_kubespawner():
-    values, findings, _ = apply(base_values())
+    values, findings, _ = apply(base_values(), user_pod_security)
     assert get(values, f"{SPAWNER}.pod_security_context") == RESTRICTED_POD
     assert get(values, f"{SPAWNER}.container_security_context") == RESTRICTED_CONTAINER
     # KubeSpawner 7.0.0 merges uid -> runAsUser and fs_gid -> fsGroup under these contexts
@@ -151,7 +57,7 @@ def test_explicit_notebook_contexts_are_kept_and_merged():
         "container_security_context": {"runAsUser": 1001, "capabilities": {"drop": ["NET_RAW"]}},
         "pod_security_context": {"fsGroup": 2000, "runAsNonRoot": True},
     }
-    values, _, _ = apply(values)
+    values, _, _ = apply(values, user_pod_security)
     csc = get(values, f"{SPAWNER}.container_security_context")
     assert csc["runAsUser"] == 1001 and csc["capabilities"]["drop"] == ["NET_RAW", "ALL"]
     psc = get(values, f"{SPAWNER}.pod_security_context")
@@ -182,7 +88,7 @@ def test_explicit_violation_is_an_error_with_its_key_path_and_no_value(where, se
     else:
         values["hub"]["config"]["KubeSpawner"] = setting
     before = copy.deepcopy(setting)
-    after, findings, _ = apply(values)
+    after, findings, _ = apply(values, user_pod_security)
     errors = [f for f in findings if f.severity == ERROR]
     assert [(e.rule, e.where) for e in errors] == [(rule, f"values.yaml: {key}")]
     (error,) = errors
@@ -202,14 +108,14 @@ def keeps(actual: Any, explicit: Any) -> bool:
 def test_explicit_escalation_is_not_overridden_by_the_filled_context():
     values = base_values()
     values["singleuser"]["allowPrivilegeEscalation"] = True
-    after, _, _ = apply(values)
+    after, _, _ = apply(values, user_pod_security)
     assert "allowPrivilegeEscalation" not in get(after, f"{SPAWNER}.container_security_context")
 
 
 def test_replacing_pod_context_gets_restricted_fields_and_keeps_fsgroup():
     values = base_values()
     values["singleuser"]["extraPodConfig"] = {"securityContext": {"supplementalGroups": [5]}}
-    after, _, _ = apply(values)
+    after, _, _ = apply(values, user_pod_security)
     assert get(after, "singleuser.extraPodConfig.securityContext") == {
         "supplementalGroups": [5], **RESTRICTED_POD, "fsGroup": 100
     }
@@ -218,7 +124,7 @@ def test_replacing_pod_context_gets_restricted_fields_and_keeps_fsgroup():
 def test_replacing_container_context_is_filled():
     values = base_values()
     values["hub"]["config"]["KubeSpawner"] = {"extra_container_config": {"security_context": {"runAsUser": 1000}}}
-    after, _, _ = apply(values)
+    after, _, _ = apply(values, user_pod_security)
     assert get(after, f"{SPAWNER}.extra_container_config.security_context")["allowPrivilegeEscalation"] is False
 
 
@@ -232,7 +138,7 @@ def test_user_containers_get_security_and_resource_defaults():
         {"name": "sidecar", "image": "a.b/c:1", "resources": {"requests": {"memory": "64Mi"}}}
     ]
     values["hub"]["config"]["KubeSpawner"] = {"init_containers": [{"name": "ks-init", "image": "a.b/c:1"}]}
-    after, findings, _ = apply(values)
+    after, findings, _ = apply(values, user_pod_security)
     for path in ("singleuser.initContainers", "singleuser.extraContainers", f"{SPAWNER}.init_containers"):
         (container,) = get(after, path)
         assert restricted_problems({"containers": [container]}) == []
@@ -251,7 +157,7 @@ def test_user_container_violation_is_an_error_and_is_kept():
     values["singleuser"]["initContainers"] = [
         {"name": "iptables", "image": "a.b/c:1", "securityContext": {"privileged": True}}
     ]
-    after, findings, _ = apply(values)
+    after, findings, _ = apply(values, user_pod_security)
     (error,) = [f for f in findings if f.severity == ERROR]
     assert error.rule == "privileged" and error.container == "iptables"
     assert error.where == "values.yaml: singleuser.initContainers[0].securityContext.privileged"
@@ -272,7 +178,7 @@ def test_profile_overrides_with_their_own_contexts_are_filled():
         {"display_name": "options", "profile_options": {"flavour": {"choices": {"x": {"kubespawner_override": {
             "pod_security_context": {"fsGroup": 5}, "uid": 0}}}}}},
     ]
-    after, findings, _ = apply(values)
+    after, findings, _ = apply(values, user_pod_security)
     plain, own, options = get(after, "singleuser.profileList")
     assert plain["kubespawner_override"] == {"image": "a.b/c:1"}
     # KubeSpawner replaces lists when it merges an override: ALL must be in the override's own list
@@ -286,51 +192,26 @@ def test_profile_overrides_with_their_own_contexts_are_filled():
     assert error.where.endswith("singleuser.profileList[2].profile_options.flavour.choices.x.kubespawner_override.uid")
 
 
-# --- resources of the notebook ---------------------------------------------------------------
+# --- what cannot be hardened ---------------------------------------------------------------
 
 
-def test_user_resources_fill_only_what_is_unset():
-    values, findings, _ = apply(base_values())
-    assert values["singleuser"]["cpu"] == {"guarantee": 0.1, "limit": 1.0}
-    assert values["singleuser"]["memory"] == {"guarantee": "1G", "limit": "2G"}
-    assert {f.hub_key for f in findings if f.hub_key.startswith("singleuser.cpu")} == {
-        "singleuser.cpu.guarantee", "singleuser.cpu.limit"
-    }
-
-
-def test_user_resources_respect_spawner_traits_and_null_settings():
+@pytest.mark.parametrize("where", ["container_security_context", "pod_security_context"])
+def test_a_context_that_is_code_is_a_warning_that_says_what_is_still_enforced(where):
     values = base_values()
-    values["hub"]["config"]["KubeSpawner"] = {"cpu_limit": 4}
-    settings = Settings(user_resources=UserResources(memory_limit=None))
-    after, _, _ = apply(values, settings)
-    assert after["singleuser"]["cpu"]["limit"] is None
-    assert after["singleuser"]["memory"]["limit"] is None
-    assert after["singleuser"]["cpu"]["guarantee"] == 0.1
-
-
-# --- what cannot be seen --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("change", "rule"),
-    [
-        (lambda v: v["hub"].update(existingSecret="my-hub-secret"), "existing-secret"),
-        (lambda v: v["hub"].update(extraConfig={"a": "c.KubeSpawner.uid = 0"}), "extra-config"),
-        (lambda v: v["singleuser"].update(profileList="some_function"), "profile-list-code"),
-        (lambda v: v["singleuser"].update(profileList=[{"display_name": "x", "profile_options": {
-            "image": {"unlisted_choice": {"enabled": True, "kubespawner_override": {"image": "{value}"}}}}}]),
-         "unlisted-choice"),
-        (lambda v: v["hub"]["config"].update(KubeSpawner={"container_security_context": "code"}), "spawner-code"),
-    ],
-)
-def test_blind_spots_are_warnings_that_say_what_is_still_enforced(change, rule):
-    values = base_values()
-    change(values)
-    _, findings, _ = apply(values)
-    (warning,) = [f for f in findings if f.rule == rule]
-    assert warning.severity == WARNING and warning.fix
+    values["hub"]["config"]["KubeSpawner"] = {where: "code"}
+    after, findings, _ = apply(values, user_pod_security)
+    (warning,) = [f for f in findings if f.rule == "spawner-code"]
+    assert warning.severity == WARNING and warning.fix and f"{SPAWNER}.{where}" in warning.where
     assert "Pod Security restricted" in warning.message
-    assert "my-hub-secret" not in warning.message and "uid = 0" not in warning.message
+    assert get(after, f"{SPAWNER}.{where}") == "code"
+
+
+def test_a_spawner_config_that_is_not_a_mapping_is_a_warning_and_kept():
+    values = base_values()
+    values["hub"]["config"]["KubeSpawner"] = "code"
+    after, findings, _ = apply(values, user_pod_security)
+    assert [(f.severity, f.rule) for f in findings] == [(WARNING, "spawner-code")]
+    assert get(after, SPAWNER) == "code"
 
 
 # --- idempotence and the pipeline -----------------------------------------------------------
@@ -342,15 +223,15 @@ def test_is_idempotent():
     values["singleuser"]["profileList"] = [{"display_name": "own", "kubespawner_override": {
         "container_security_context": {"runAsUser": 1001}}}]
     stream = Stream(parse(release(values)))
-    list(user_pods.apply(stream, Settings()))
+    list(user_pod_security.apply(stream, Settings()))
     snapshot = copy.deepcopy(stream.hub().values)
-    again = list(user_pods.apply(stream, Settings()))
+    again = list(user_pod_security.apply(stream, Settings()))
     assert [f for f in again if f.severity == CHANGE] == []
     assert stream.hub().values == snapshot
 
 
 def test_pipeline_re_encodes_the_secret_and_restarts_the_hub():
-    result = run(release(base_values()), flag_layer=_only("user-pods"))
+    result = run(release(base_values()), flag_layer=only(*HUB_CONFIG_IDS))
     assert result.exit_code == 0, result.report.table()
     docs = parse(result.output)
     hub = find(docs)
@@ -358,7 +239,7 @@ def test_pipeline_re_encodes_the_secret_and_restarts_the_hub():
     assert hub.get(f"{SPAWNER}.container_security_context") == RESTRICTED_CONTAINER
     deployment = next(d for d in docs if d.kind == "Deployment")
     assert deployment.obj["spec"]["template"]["metadata"]["annotations"]["checksum/secret"] != "before"
-    again = run(result.output, flag_layer=_only("user-pods"))
+    again = run(result.output, flag_layer=only(*HUB_CONFIG_IDS))
     assert again.output == result.output
     no_secret_values(result.report.findings)
 
@@ -367,12 +248,12 @@ def test_pipeline_enforce_warn_and_allow_list():
     values = base_values()
     values["hub"]["config"]["KubeSpawner"] = {"container_security_context": {"privileged": True}}
     text = release(values)
-    enforce = run(text, flag_layer=_only("user-pods"))
+    enforce = run(text, flag_layer=only("user-pods"))
     assert enforce.exit_code == 1 and enforce.output == ""
-    warn = run(text, flag_layer=_only("user-pods", mode="warn"))
+    warn = run(text, flag_layer=only("user-pods", mode="warn"))
     assert warn.exit_code == 0 and warn.output
     allow = [{"kind": "Secret", "name": "hub", "rule": "privileged"}]
-    allowed = run(text, flag_layer=_only("user-pods", allow=allow))
+    allowed = run(text, flag_layer=only("user-pods", allow=allow))
     assert allowed.exit_code == 0
     assert [f.severity for f in allowed.report.findings if f.rule == "privileged"] == [INFO]
 
@@ -422,7 +303,7 @@ def test_z2jh_user_pods_pass_restricted_after_post_rendering(render):
     registry = "harbor.example.com/jupyterhub"
     result = run(path.read_text(), flag_layer=read_layer({"mode": "warn", "registry": registry}, "test"))
     assert result.exit_code == 0, result.report.table()
-    assert not [f for f in result.report.findings if f.transform == "user-pods" and f.rule]
+    assert not [f for f in result.report.findings if f.transform in HUB_CONFIG_IDS and f.rule]
     hub = find(parse(result.output))
     pods = _rebuild(hub.values)
     _assert_restricted_user_pods(pods, fs_group=100)
@@ -440,7 +321,7 @@ def test_z2jh_user_pods_fail_restricted_before_post_rendering():
     folder = Z2JH / "runtime-user-pods"
     if not folder.is_dir():
         pytest.skip(Z2JH_MISSING)
-    from jhub_ck8s.stream import load_yaml
+    from jhub_ck8s.documents import load_yaml
 
     for path in sorted(folder.glob("*/userpod-*.yaml")):
         pod = load_yaml(path.read_text())

@@ -1,14 +1,12 @@
 """Make the pods KubeSpawner creates at spawn time pass Pod Security "restricted".
 
 User pods never appear in the rendered manifests: the hub builds them from its
-runtime config, ``Secret/hub`` key ``values.yaml``. This transform hardens that
-config (key paths only in every message; no value of the Secret is shown).
-Guarantees:
+runtime config, ``Secret/hub`` key ``values.yaml``. This transform hardens the
+security contexts, containers and volumes of that config (key paths only in every
+message; no value of the Secret is shown). Its siblings do the rest of that config:
+``hub-blind-spots`` (what cannot be seen), ``cloud-metadata`` (the iptables block) and
+``user-resources`` (the notebook's cpu and memory). Guarantees:
 
-* ``singleuser.cloudMetadata.blockWithIptables`` is switched off: it adds a
-  privileged, root, NET_ADMIN init container to every user pod. The chart's
-  singleuser NetworkPolicy blocks 169.254.169.254 instead; a warning (rule
-  ``cloud-metadata-open``) says when that policy is off or allows the address;
 * the notebook pod and container get restricted contexts through
   ``hub.config.KubeSpawner.pod_security_context`` / ``container_security_context``,
   filled into what is set there. KubeSpawner 7.0.0 *merges* these over the values it
@@ -28,23 +26,18 @@ Guarantees:
   ``extra_containers``, and those of profile overrides) gets the container security
   defaults and the resource defaults (``resources`` and ``resourceOverrides``
   matched as kind ``Pod``, name ``jupyter-{username}``, the container's name);
-* ``singleuser.cpu.{guarantee,limit}`` and ``singleuser.memory.{guarantee,limit}``
-  are filled from ``userResources`` where unset (and no KubeSpawner trait sets them);
-* an explicit violation in the hub config (``privileged``, uid 0, ...) is an error
-  naming its key path, with the rule ids of ``jhub_ck8s.hardening``;
-* what the post-renderer cannot see is a warning: ``hub.existingSecret``
-  (``existing-secret``), ``hub.extraConfig`` (``extra-config``), a ``profile_list``
-  that is not a list (``profile-list-code``), a context that is not a mapping
-  (``spawner-code``), ``unlisted_choice`` in profile options (``unlisted-choice``).
+* an explicit violation in the hub config (``privileged``, uid 0, a hostPath volume,
+  ...) is an error naming its key path, with the rule ids of ``jhub_ck8s.hardening``;
+* a context or ``hub.config.KubeSpawner`` that is not a mapping (code) cannot be
+  hardened: a warning (rule ``spawner-code``).
 
 Before (``values.yaml`` of ``Secret/hub``)::
 
-    singleuser: {uid: 1000, fsGid: 100, cloudMetadata: {blockWithIptables: true}, cpu: {}}
+    singleuser: {uid: 1000, fsGid: 100}
 
 After::
 
-    singleuser: {uid: 1000, fsGid: 100, cloudMetadata: {blockWithIptables: false},
-                 cpu: {guarantee: 0.1, limit: 1.0}}
+    singleuser: {uid: 1000, fsGid: 100}
     hub:
       config:
         KubeSpawner:
@@ -59,168 +52,32 @@ After::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from jhub_ck8s import hardening
-from jhub_ck8s.hubconfig import VALUES_KEY, profile_parts
-from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
+from jhub_ck8s.hubconfig import profile_parts
+from jhub_ck8s.hubfindings import PLATFORM_STILL, SPAWNER, HubFindings, camel_or_snake, items
 
 if TYPE_CHECKING:
-    from jhub_ck8s.hardening import Violation
     from jhub_ck8s.hubconfig import HubConfig
-    from jhub_ck8s.rendered import Stream
+    from jhub_ck8s.report import Finding
     from jhub_ck8s.settings import Settings
+    from jhub_ck8s.stream import Stream
 
 ID = "user-pods"
-SPAWNER = "hub.config.KubeSpawner"
 # How resourceOverrides see the containers of a user pod (KubeSpawner's default pod name).
 USER_POD_KIND = "Pod"
 USER_POD_NAME = "jupyter-{username}"
-_PLATFORM_STILL = (
-    "the platform still enforces Pod Security restricted and the Gatekeeper safeguards on user "
-    "pods at spawn time, so a non-compliant pod fails to start instead of running"
-)
 
 
-def _items(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    """Entries of a chart list that may also be a mapping keyed for mergeability."""
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield f"{path}[{index}]", item
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield f"{path}.{key}", item
+class _Run(HubFindings):
+    """This transform's findings, and the settings its container defaults come from."""
 
+    __slots__ = ("settings",)
 
-def _camel_or_snake(holder: Mapping[str, Any], camel: str, snake: str) -> str | None:
-    """The key under which a KubeSpawner ``extra_*_config`` holds a field (both spellings work)."""
-    for key in (camel, snake):
-        if holder.get(key) is not None:
-            return key
-    return None
-
-
-class _Run(NamedTuple):
-    """One run over the hub config: where findings go and how they are worded."""
-
-    hub: HubConfig
-    settings: Settings
-
-    @property
-    def secret(self) -> str:
-        return self.hub.document.name
-
-    def where(self, path: str) -> str:
-        return f"{VALUES_KEY}: {path}"
-
-    def change(self, path: str, message: str, container: str = "") -> Finding:
-        return Finding(
-            ID,
-            CHANGE,
-            message,
-            self.hub.document,
-            self.where(path),
-            hub_key=path,
-            container=container,
-        )
-
-    def warning(self, path: str, message: str, fix: str, rule: str) -> Finding:
-        return Finding(ID, WARNING, message, self.hub.document, self.where(path), fix, rule)
-
-    def error(self, violation: Violation, container: str = "") -> Finding:
-        """An explicit violation, named by key path only (the value lives in the Secret)."""
-        allow = f"kind: Secret, name: {self.secret}, " + (f"container: {container}, " if container else "")
-        fix = (
-            f"{violation.action} in the chart values (the hub reads it from "
-            f"Secret/{self.secret} at spawn time), or allow it with "
-            f"allow: [{{{allow}rule: {violation.rule}}}]"
-        )
-        return Finding(
-            ID,
-            ERROR,
-            violation.message(show_value=False),
-            self.hub.document,
-            self.where(violation.field),
-            fix,
-            violation.rule,
-            container=container,
-        )
-
-    def trait_error(self, path: str, rule: str, why: str, action: str) -> Finding:
-        return self.error(hardening.Violation(rule, path, "", why, action))
-
-
-# --- what cannot be seen -------------------------------------------------------------------
-
-
-def _blind_spots(run: _Run) -> Iterator[Finding]:
-    hub = run.hub
-    if hub.get("hub.existingSecret"):
-        yield run.warning(
-            "hub.existingSecret",
-            "the hub reads its runtime config from another Secret, so the user pods it spawns are "
-            f"not hardened here; {_PLATFORM_STILL}",
-            "leave hub.existingSecret unset, or apply the same hardening to that Secret's values.yaml",
-            "existing-secret",
-        )
-    if hub.get("hub.extraConfig"):
-        yield run.warning(
-            "hub.extraConfig",
-            "hub.extraConfig is Python code the post-renderer cannot read; it may change how user "
-            f"pods are built; {_PLATFORM_STILL}",
-            "move spawner settings from hub.extraConfig to hub.config.KubeSpawner or singleuser values",
-            "extra-config",
-        )
-    for path in ("singleuser.profileList", f"{SPAWNER}.profile_list"):
-        value = hub.get(path)
-        if value is not None and not isinstance(value, list):
-            yield run.warning(
-                path,
-                f"is not a list (code or a reference), so its profiles cannot be hardened here; {_PLATFORM_STILL}",
-                f"write {path} as a list of profiles",
-                "profile-list-code",
-            )
-        for part in profile_parts(value, path):
-            if part.unlisted and part.holder.get("enabled"):
-                option_path = part.path.removesuffix(".kubespawner_override")
-                yield run.warning(
-                    option_path,
-                    "users can type any value here (any image, for example); it is not "
-                    f"relocated, pinned or checked by the post-renderer; {_PLATFORM_STILL}",
-                    f"set {option_path}.validation_regex to accept only your registry project, "
-                    f"or set {option_path}.enabled to false",
-                    "unlisted-choice",
-                )
-
-
-# --- cloud metadata ------------------------------------------------------------------------
-
-
-def _cloud_metadata(run: _Run) -> Iterator[Finding]:
-    path = "singleuser.cloudMetadata.blockWithIptables"
-    if run.hub.get(path) is not True:
-        return
-    run.hub.ensure("singleuser.cloudMetadata")["blockWithIptables"] = False
-    yield run.change(
-        path,
-        "switched off the iptables block of the cloud metadata server: it adds a privileged, root, "
-        "NET_ADMIN init container to every user pod, which Pod Security restricted rejects; the "
-        "chart's singleuser NetworkPolicy blocks 169.254.169.254 instead",
-    )
-    policy_on = run.hub.get("singleuser.networkPolicy.enabled") is not False
-    metadata_allowed = run.hub.get("singleuser.networkPolicy.egressAllowRules.cloudMetadataServer") is True
-    if not policy_on or metadata_allowed:
-        yield run.warning(
-            "singleuser.networkPolicy",
-            "user pods can reach the cloud metadata server 169.254.169.254: the singleuser "
-            "NetworkPolicy is off or allows it, and the iptables block is off",
-            "set singleuser.networkPolicy.enabled to true and "
-            "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer to false",
-            "cloud-metadata-open",
-        )
-
-
-# --- security contexts ---------------------------------------------------------------------
+    def __init__(self, hub: HubConfig, settings: Settings) -> None:
+        super().__init__(ID, hub)
+        self.settings = settings
 
 
 def _context(run: _Run, holder: dict[str, Any], key: str, path: str) -> tuple[dict[str, Any] | None, list[Finding]]:
@@ -230,7 +87,7 @@ def _context(run: _Run, holder: dict[str, Any], key: str, path: str) -> tuple[di
         return None, [
             run.warning(
                 path,
-                f"{path} is not a mapping (code?), so it cannot be hardened here; {_PLATFORM_STILL}",
+                f"{path} is not a mapping (code?), so it cannot be hardened here; {PLATFORM_STILL}",
                 f"write {path} as a mapping of camelCase securityContext fields",
                 "spawner-code",
             )
@@ -350,7 +207,7 @@ def _spawner_settings(
         f"{path}.extra_container_config",
         user_pod_context,
     )
-    for volume_path, volume in _items(spawner.get("volumes"), f"{path}.volumes"):
+    for volume_path, volume in items(spawner.get("volumes"), f"{path}.volumes"):
         violation = hardening.volume_violation(volume, volume_path)
         if violation:
             yield run.error(violation)
@@ -374,7 +231,7 @@ def _replacing_contexts(
             ("hostPID", "host_pid", hardening.HOST_PID),
             ("hostIPC", "host_ipc", hardening.HOST_IPC),
         ):
-            key = _camel_or_snake(pod_config, camel, snake)
+            key = camel_or_snake(pod_config, camel, snake)
             if key and pod_config[key] is True:
                 yield run.trait_error(
                     f"{pod_path}.{key}",
@@ -382,16 +239,16 @@ def _replacing_contexts(
                     "Pod Security restricted forbids sharing host namespaces",
                     f"set {pod_path}.{key} to false",
                 )
-        for volume_path, volume in _items(pod_config.get("volumes"), f"{pod_path}.volumes"):
+        for volume_path, volume in items(pod_config.get("volumes"), f"{pod_path}.volumes"):
             violation = hardening.volume_violation(volume, volume_path)
             if violation:
                 yield run.error(violation)
-        key = _camel_or_snake(pod_config, "securityContext", "security_context")
+        key = camel_or_snake(pod_config, "securityContext", "security_context")
         if key:
             fs_gid = run.hub.get(f"{SPAWNER}.fs_gid", run.hub.get("singleuser.fsGid"))
             yield from _pod_context(run, pod_config, key, f"{pod_path}.{key}", fs_group=fs_gid)
     if isinstance(container_config, dict):
-        key = _camel_or_snake(container_config, "securityContext", "security_context")
+        key = camel_or_snake(container_config, "securityContext", "security_context")
         if key:
             yield from _container_context(run, container_config, key, f"{container_path}.{key}", user_pod_context)
 
@@ -400,7 +257,7 @@ def _containers(run: _Run, value: Any, path: str, user_pod_context: Any) -> Iter
     """User init/sidecar containers: passed to the pod raw, so they need full specs."""
     from jhub_ck8s.resource_defaults import defaults_for, fill_container_resources
 
-    for container_path, container in _items(value, path):
+    for container_path, container in items(value, path):
         if not isinstance(container, dict):
             continue
         name = str(container.get("name", ""))
@@ -434,7 +291,7 @@ def _user_pod_context(run: _Run) -> Any:
     if not isinstance(pod_config, Mapping):
         pod_config = run.hub.get("singleuser.extraPodConfig")
     if isinstance(pod_config, Mapping):
-        key = _camel_or_snake(pod_config, "securityContext", "security_context")
+        key = camel_or_snake(pod_config, "securityContext", "security_context")
         if key:
             return dict(pod_config[key]) if isinstance(pod_config[key], Mapping) else None
     context = run.hub.get(f"{SPAWNER}.pod_security_context")
@@ -447,7 +304,7 @@ def _security(run: _Run) -> Iterator[Finding]:
     if spawner is not None and not isinstance(spawner, dict):
         yield run.warning(
             SPAWNER,
-            f"is not a mapping; {_PLATFORM_STILL}",
+            f"is not a mapping; {PLATFORM_STILL}",
             f"write {SPAWNER} as a mapping",
             "spawner-code",
         )
@@ -464,7 +321,7 @@ def _security(run: _Run) -> Iterator[Finding]:
             "",
             user_pod_context,
         )
-        for volume_path, volume in _items(
+        for volume_path, volume in items(
             run.hub.get("singleuser.storage.extraVolumes"), "singleuser.storage.extraVolumes"
         ):
             violation = hardening.volume_violation(volume, volume_path)
@@ -477,35 +334,8 @@ def _security(run: _Run) -> Iterator[Finding]:
             yield from _spawner_settings(run, override, override_path, user_pod_context, chart=False, override=True)
 
 
-# --- resources of the notebook container ----------------------------------------------------
-
-
-def _user_resources(run: _Run) -> Iterator[Finding]:
-    wanted = run.settings.user_resources
-    spawner = run.hub.get(SPAWNER)
-    spawner = spawner if isinstance(spawner, Mapping) else {}
-    for section, part, trait, default in (
-        ("cpu", "guarantee", "cpu_guarantee", wanted.cpu_guarantee),
-        ("cpu", "limit", "cpu_limit", wanted.cpu_limit),
-        ("memory", "guarantee", "mem_guarantee", wanted.memory_guarantee),
-        ("memory", "limit", "mem_limit", wanted.memory_limit),
-    ):
-        path = f"singleuser.{section}.{part}"
-        if default is None or run.hub.get(path) is not None or spawner.get(trait) is not None:
-            continue
-        current = run.hub.get(f"singleuser.{section}")
-        if current is not None and not isinstance(current, dict):
-            continue  # not a mapping: the chart's schema rejects it already; never replace it
-        run.hub.ensure(f"singleuser.{section}")[part] = default
-        yield run.change(path, f"set to {default} (from the userResources setting)")
-
-
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     hub = stream.hub()
     if hub is None:
         return
-    run = _Run(hub, settings)
-    yield from _blind_spots(run)
-    yield from _cloud_metadata(run)
-    yield from _security(run)
-    yield from _user_resources(run)
+    yield from _security(_Run(hub, settings))
