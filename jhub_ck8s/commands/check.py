@@ -14,7 +14,7 @@ import os
 import sys
 
 from ..errors import EXIT_INPUT, UserError
-from .chart_flags import add_chart_arguments, chart_request, say, show_outcome, show_start
+from .chart_flags import add_chart_arguments, prepared_request, say, show_outcome, show_start
 
 EPILOG = """\
 examples:
@@ -35,7 +35,7 @@ exit codes: 0 admissible; 1 not admissible (with --strict, warnings count too);
 # chart-argument flags that mean nothing when a rendered stream is given
 _RENDER_ONLY = {
     "values": "-f/--values", "set": "--set", "set_string": "--set-string", "set_file": "--set-file",
-    "set_json": "--set-json", "chart_archive": "--chart-archive", "keep_hook_puller": "--keep-hook-puller",
+    "set_json": "--set-json", "set_literal": "--set-literal", "chart_archive": "--chart-archive", "keep_hook_puller": "--keep-hook-puller",
     "mode": "--mode", "config": "--config", "pin": "--pin", "report": "--report",
     "namespace": "--namespace", "kube_context": "--kube-context", "no_post_render": "--no-post-render",
 }
@@ -72,7 +72,8 @@ def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
     """The stream to audit, or (None, exit code) when rendering failed."""
     from .. import release
 
-    outcome = release.run_chart(chart_request(args, post_render=not args.no_post_render), capture=True)
+    with prepared_request(args, post_render=not args.no_post_render) as request:
+        outcome = release.run_chart(request, capture=True)
     if outcome.exit_code != 0 or outcome.returncode != 0:
         show_outcome(outcome, quiet=args.quiet, notes=True)
         say("rendering failed, nothing was audited (see the messages above)")
