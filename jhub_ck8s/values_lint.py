@@ -216,9 +216,13 @@ class Finding:
         strip = self.origin.strip if self.origin else 0
         return dotted(self.path[strip:])
 
-    def line(self) -> str:
+    def summary(self) -> str:
+        """``file:line: key.path: what is wrong`` (no fix)."""
         where = f"{self.origin.where()}: " if self.origin else ""
-        return f"{where}{self.shown}: {self.message}; expected {self.fix}"
+        return f"{where}{self.shown}: {self.message}"
+
+    def line(self) -> str:
+        return f"{self.summary()}; expected {self.fix}"
 
 
 def dotted(path: Sequence[str | int]) -> str:

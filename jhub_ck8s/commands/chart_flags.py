@@ -150,7 +150,7 @@ def prepared_request(
             say(note)
         if not getattr(args, "quiet", False):
             for finding in prepared.accepted:
-                say(f"accepted on purpose ({finding.key}): {finding.line()}")
+                say(f"accepted on purpose: {finding.summary()}")
         if prepared.findings:
             for finding in prepared.findings:
                 say(f"error: {finding.line()}")
