@@ -168,3 +168,18 @@ def test_deploy_installs_the_guide_file_as_a_tenant(cluster, tenant_helm, tenant
     assert {"Deployment", "Secret", "Service", "Ingress", "NetworkPolicy"} <= kinds
     uninstalled = helm.run("uninstall", "jhub", "-n", namespace)
     assert uninstalled.returncode == 0, helm_errors(uninstalled)
+
+
+def test_the_readme_quick_start_fills_every_placeholder(guide_file: Path, tmp_path: Path) -> None:
+    """The README's second file, as printed there, makes the guide's file pass the linter."""
+    from jhub_ck8s.values_layers import prepare
+
+    readme = (REPO / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(re.search(r"^```yaml\n(.*?)^```", quick, re.S | re.M).group(1))
+    assert "-f guide.yaml -f mine.yaml" in quick
+    prepared = prepare([str(guide_file), str(mine)], [], [], tmp_path, wrapper_chart=True)
+    assert [f.line() for f in prepared.findings] == []
+    # and the guide's file alone does not
+    assert prepare([str(guide_file)], [], [], tmp_path, wrapper_chart=True).findings
