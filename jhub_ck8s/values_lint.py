@@ -135,14 +135,12 @@ def _is_secret_key(key: str | int) -> bool:
     name = str(key).lower().replace("-", "_")
     if name in ("imagepullsecrets", "pullsecret", "existingsecret", "secretname"):
         return False  # names of Secrets, not their contents
-    return any(word in name for word in ("secret", "token", "password", "passwd", "apikey", "api_key", "private_key", "keys"))
+    return any(word in name for word in ("secret", "token", "password", "passwd", "apikey", "api_key", "private_key"))
 
 
 def _is_secret_path(path: Path) -> bool:
     names = [part for part in path if isinstance(part, str)]
-    return any(_is_secret_key(part) for part in names) or names[-2:] == ["CryptKeeper", "keys"] or (
-        len(names) >= 2 and names[-2] == "CryptKeeper"
-    )
+    return any(_is_secret_key(part) for part in names) or "CryptKeeper" in names
 
 
 def _help_for(path: Path) -> str:
