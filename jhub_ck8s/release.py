@@ -28,7 +28,9 @@ from .report import REPORT_ENV, SavedReport
 
 WRAPPER_CHART_NAME = "jupyterhub-ck8s"
 # The helm flags that set single values (helm applies them after the -f files).
-SET_FLAGS = ("--set", "--set-string", "--set-file", "--set-json")
+SET_FLAGS = ("--set", "--set-string", "--set-file", "--set-json", "--set-literal")
+# The order helm applies them in (pkg/cli/values MergeValues), whatever the command line says.
+SET_FLAGS_APPLIED = ("--set-json", "--set", "--set-string", "--set-file", "--set-literal")
 
 
 def plugin_root() -> Path:
@@ -244,6 +246,7 @@ def run_chart(
 
 __all__ = [
     "SET_FLAGS",
+    "SET_FLAGS_APPLIED",
     "ChartRequest",
     "HelmCall",
     "InstallOptions",

@@ -144,7 +144,10 @@ def _guess_indent(text: str) -> tuple[int, int]:
     return mapping or 2, 2 if offset is None else offset
 
 
-def _load(text: str) -> CommentedMap:
+def parse_values(text: str) -> CommentedMap | None:
+    """The values mapping of ``text`` (comments and line numbers kept), or None when the text
+    holds no document; ``ValuesImportError`` (one line, no value quoted) when it is not one
+    YAML mapping."""
     try:
         docs = list(_yaml().load_all(text))
     except DuplicateKeyError as exc:
@@ -163,12 +166,19 @@ def _load(text: str) -> CommentedMap:
         raise ValuesImportError(f"not valid YAML{where}: {problem}") from None
     docs = [doc for doc in docs if doc is not None]
     if not docs:
-        raise ValuesImportError("the values file is empty")
+        return None
     if len(docs) > 1:
         raise ValuesImportError(f"expected one YAML document, found {len(docs)}")
     data = docs[0]
     if not isinstance(data, CommentedMap):
         raise ValuesImportError(f"expected a mapping of values at the top level, got {_kind(data)}")
+    return data
+
+
+def _load(text: str) -> CommentedMap:
+    data = parse_values(text)
+    if data is None:
+        raise ValuesImportError("the values file is empty")
     for key in WRAPPER_KEYS:
         if key in data:
             raise ValuesImportError(
@@ -512,4 +522,4 @@ def import_values(text: str, registry: str | None = None) -> ImportResult:
     return ImportResult(_rejoin_eol_comments(out.getvalue()), changes)
 
 
-__all__ = ["IMAGE_FIELDS", "ImportResult", "ValuesImportError", "import_values"]
+__all__ = ["IMAGE_FIELDS", "WRAPPER_KEYS", "ImportResult", "ValuesImportError", "import_values", "parse_values"]

@@ -219,8 +219,8 @@ def test_every_default_says_why():
 def test_ck8s_mirrors_the_post_renderer_settings():
     ck8s_schema = SCHEMA["properties"]["ck8s"]
     assert ck8s_schema["additionalProperties"] is False
-    assert list(ck8s_schema["properties"]) == [*SETTING_KEYS, "pullSecretCredentials"]
-    assert list(VALUES["ck8s"]) == [*SETTING_KEYS, "pullSecretCredentials"]
+    assert list(ck8s_schema["properties"]) == [*SETTING_KEYS, "pullSecretCredentials", "allowExamples"]
+    assert list(VALUES["ck8s"]) == [*SETTING_KEYS, "pullSecretCredentials", "allowExamples"]
     helpers = (CHART / "templates" / "_helpers.tpl").read_text()
     keys = re.search(r'define "jupyterhub-ck8s.settingKeys" -}}\n(.*)\n', helpers).group(1).split()
     assert keys == list(SETTING_KEYS)

@@ -2,6 +2,8 @@
 # make demo: render examples/values.yaml through the wrapper chart and the post-renderer,
 # validate the result with kubeconform -strict (offline schemas), print the report.
 # The upstream chart comes from its repository, or from $JUPYTERHUB_CHART when offline.
+# examples/values.yaml keeps example names (jupyter.example.com) on purpose: it accepts them
+# through its ck8s.allowExamples list, as a user accepts one with --allow-example KEY.PATH.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 helm_bin="${HELM_BIN:-$PWD/.tools/bin/${DEMO_HELM:-helm4}}"

@@ -5,16 +5,27 @@ Flags are named as helm names them (``-f/--values``, ``--set``, ``--version``,
 plugin in its environment, into the one ``release.ChartRequest`` the library runs;
 ``show_start`` and ``show_outcome`` print what the library returned. No other module of
 the command layer reads these flags one by one.
+
+``prepared_request`` is what every rendering command runs first: the values as helm will
+merge them are read (a file written for the upstream chart is imported in memory, as
+``import-values`` does) and linted (``values_lint``); a placeholder or an example value
+that was not accepted (``--allow-example KEY.PATH``, ``ck8s.allowExamples``) stops the
+command with exit 2 before helm is called, with nothing on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 
 from .. import chart as charts
+from ..errors import UserError
 from ..release import SET_FLAGS, ChartRequest, HelmCall, InstallOptions, Outcome, PostRenderOptions
 from ..settings import MODES
 
@@ -38,6 +49,7 @@ def add_chart_arguments(parser: argparse.ArgumentParser, *, release_required: bo
     parser.add_argument("-f", "--values", action="append", default=[], metavar="FILE", help="values file, repeatable (as helm)")
     for flag in SET_FLAGS:
         parser.add_argument(flag, action="append", default=[], metavar="KEY=VAL", help=f"as helm {flag}, repeatable")
+    parser.add_argument("--allow-example", action="append", default=[], metavar="KEY.PATH", help="accept a placeholder or example value at this key path on purpose (repeatable; also ck8s.allowExamples)")
     parser.add_argument("-n", "--namespace", help=f"namespace (as helm; inside helm, ${NAMESPACE_ENV} is used)")
     parser.add_argument("--kube-context", help="kube context (as helm)")
     parser.add_argument("--chart-archive", metavar="PATH", help=f"local jupyterhub-{charts.UPSTREAM_VERSION}.tgz or unpacked chart folder, for offline use (or ${charts.ARCHIVE_ENV})")
@@ -98,6 +110,57 @@ def chart_request(
         post_renderer=post,
         install=options,
     )
+
+
+class ValuesRefused(UserError):
+    """Placeholders or example values in the values: nothing was rendered (exit 2)."""
+
+
+def _is_wrapper(chart: str | None) -> bool:
+    from ..release import WRAPPER_CHART_NAME
+
+    return chart is None or charts.chart_name(Path(chart)) == WRAPPER_CHART_NAME
+
+
+@contextmanager
+def prepared_request(
+    args: argparse.Namespace,
+    *,
+    post_render: bool = True,
+    install: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[ChartRequest]:
+    """``chart_request``, after the values were read, imported where needed and linted.
+
+    Prints the import notes and every finding on stderr; raises ``ValuesRefused`` (exit 2)
+    when a finding was not accepted. The request's ``-f`` files are valid inside the block.
+    """
+    from ..release import plugin_root
+    from ..values_layers import chart_defaults, prepare
+
+    request = chart_request(args, post_render=post_render, install=install, env=env)
+    wrapper = _is_wrapper(request.chart)
+    chart_dir = Path(request.chart) if request.chart else plugin_root() / charts.WRAPPER_DIR
+    with tempfile.TemporaryDirectory(prefix="ck8s-jupyter-values-") as tmp:
+        prepared = prepare(
+            request.values, request.set_flags, getattr(args, "allow_example", None) or (), tmp,
+            wrapper_chart=wrapper, defaults=chart_defaults(chart_dir) if wrapper else None,
+        )
+        for note in prepared.notes:
+            say(note)
+        if not getattr(args, "quiet", False):
+            for finding in prepared.accepted:
+                say(f"accepted on purpose: {finding.summary()}")
+        if prepared.findings:
+            for finding in prepared.findings:
+                say(f"error: {finding.line()}")
+            count = len(prepared.findings)
+            raise ValuesRefused(
+                f"{count} value{'s are' if count > 1 else ' is'} a placeholder, an example or empty; nothing was "
+                "rendered: fill them in (a second -f file will do), or accept one on purpose with "
+                "--allow-example KEY.PATH or ck8s.allowExamples"
+            )
+        yield dataclasses.replace(request, values=prepared.files)
 
 
 def show_start(call: HelmCall, *, command: bool) -> None:

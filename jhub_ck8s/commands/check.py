@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_INPUT, UserError
-from .chart_flags import add_chart_arguments, chart_request, say, show_outcome, show_start
+from .chart_flags import add_chart_arguments, prepared_request, say, show_outcome, show_start
+
+if TYPE_CHECKING:
+    from ..check.model import Audit
 
 EPILOG = """\
 examples:
@@ -26,7 +30,10 @@ what is checked: Pod Security baseline and restricted (every rule, per pod, with
 highest level each pod satisfies), the platform safeguards (trusted registry, disallowed
 tags, resource requests, NetworkPolicy coverage, minimum replicas, LoadBalancer,
 eviction-blocking PodDisruptionBudget, Localhost seccomp), cluster-scoped objects, and
-the user pods the hub will spawn (built from Secret/hub with kubespawner).
+the user pods the hub will spawn (built from Secret/hub with kubespawner). Values: before
+rendering, placeholders and reserved example names in the values stop the command (exit 2,
+--allow-example KEY.PATH accepts one); on a rendered stream the same rules judge Ingress
+hosts and TLS hosts and the OAuth settings in Secret/hub (key paths only): values-* errors.
 
 exit codes: 0 admissible; 1 not admissible (with --strict, warnings count too);
 2 bad input; 3 internal error.
@@ -35,7 +42,7 @@ exit codes: 0 admissible; 1 not admissible (with --strict, warnings count too);
 # chart-argument flags that mean nothing when a rendered stream is given
 _RENDER_ONLY = {
     "values": "-f/--values", "set": "--set", "set_string": "--set-string", "set_file": "--set-file",
-    "set_json": "--set-json", "chart_archive": "--chart-archive", "keep_hook_puller": "--keep-hook-puller",
+    "set_json": "--set-json", "set_literal": "--set-literal", "chart_archive": "--chart-archive", "keep_hook_puller": "--keep-hook-puller",
     "mode": "--mode", "config": "--config", "pin": "--pin", "report": "--report",
     "namespace": "--namespace", "kube_context": "--kube-context", "no_post_render": "--no-post-render",
 }
@@ -72,7 +79,8 @@ def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
     """The stream to audit, or (None, exit code) when rendering failed."""
     from .. import release
 
-    outcome = release.run_chart(chart_request(args, post_render=not args.no_post_render), capture=True)
+    with prepared_request(args, post_render=not args.no_post_render) as request:
+        outcome = release.run_chart(request, capture=True)
     if outcome.exit_code != 0 or outcome.returncode != 0:
         show_outcome(outcome, quiet=args.quiet, notes=True)
         say("rendering failed, nothing was audited (see the messages above)")
@@ -81,6 +89,30 @@ def _rendered(args: argparse.Namespace) -> tuple[str | None, int]:
     if not args.quiet:  # the post-renderer's warnings, errors and summary, not its list of changes
         show_outcome(outcome, quiet=True)
     return outcome.stdout, 0
+
+
+def _values_rules(text: str, result: Audit, allow: list[str]) -> None:
+    """The values linter's rules on what reached the objects of a rendered stream (no values
+    at hand): Ingress hosts and TLS hosts, the OAuth settings in Secret/hub (key paths only).
+    Each finding is an error (``values-placeholder``, ``values-example-name``, ``values-required``);
+    ``--allow-example KIND/NAME[.WHERE]`` accepts one on purpose."""
+    from ..check.model import ERROR, Finding, Subject
+    from ..hubconfig import find
+    from ..values_lint import lint_stream
+    from ..wellformed import parse
+
+    documents = parse(text)
+    hub = find(documents)
+    for found in lint_stream(documents, hub.values if hub is not None else None):
+        key = f"{found.label}.{found.where}"
+        if any(key == a or key.startswith((a + ".", a + "[", a + " ")) or found.label == a for a in allow):
+            continue
+        subject = next((s for s in result.subjects if s.label == found.label and s.document is not None), None)
+        if subject is None:
+            kind, _, name = found.label.partition("/")
+            subject = Subject(found.label, kind, name)
+            result.subjects.append(subject)
+        subject.add(Finding(f"values-{found.rule}", ERROR, found.message, found.where, found.fix))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         user_pods=not args.no_user_pods,
     )
     result = audit(text, options)
+    if _is_stream_argument(args.release):
+        _values_rules(text, result, args.allow_example)
     sys.stdout.write(render(result, args.output, quiet=args.quiet))
     sys.stdout.flush()
     return result.exit_code

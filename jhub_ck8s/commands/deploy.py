@@ -3,8 +3,10 @@
 ``deploy`` runs ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
 go to stdout, for GitOps or review); both hand helm our post-renderer and print its report
 once helm is done (Helm 4 throws a post-renderer's stderr away; the report file is read
-back on both majors). Exit code: the post-renderer's when it failed, else 1 when helm
-failed, else 0.
+back on both majors). Before helm runs, the values are read as helm will merge them: a
+file written for the upstream chart (the platform guide's) is imported in memory, and
+placeholders or example values stop the command (exit 2, nothing rendered). Exit code:
+the post-renderer's when it failed, else 1 when helm failed, else 0.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .chart_flags import add_chart_arguments, add_install_arguments, chart_request, show_outcome, show_start
+from .chart_flags import add_chart_arguments, add_install_arguments, prepared_request, show_outcome, show_start
 
 DEPLOY_EPILOG = "example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait"
 RENDER_EPILOG = "example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml"
@@ -38,9 +40,9 @@ def register(subparsers: Any) -> None:
 def _run(args: argparse.Namespace, *, install: bool) -> int:
     from .. import release
 
-    request = chart_request(args, install=install)
-    # helm's own output goes straight to the terminal: say first what it is going to do
-    outcome = release.run_chart(request, on_start=lambda call: show_start(call, command=install))
+    with prepared_request(args, install=install) as request:
+        # helm's own output goes straight to the terminal: say first what it is going to do
+        outcome = release.run_chart(request, on_start=lambda call: show_start(call, command=install))
     show_outcome(outcome, quiet=args.quiet)
     return outcome.exit_code
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .. import inventory
 from ..errors import EXIT_POLICY, UserError
 from ..settings import load_file, read_layer
-from .chart_flags import add_chart_arguments, chart_request, set_flags, show_outcome
+from .chart_flags import add_chart_arguments, prepared_request, set_flags, show_outcome
 
 if TYPE_CHECKING:
     from ..lock import ImageLock
@@ -145,7 +145,8 @@ def load_inventory(args: argparse.Namespace) -> inventory.Inventory:
         from .. import release
 
         # no post-renderer: the images as the chart wrote them
-        outcome = release.run_chart(chart_request(args, post_render=False), capture=True)
+        with prepared_request(args, post_render=False) as request:
+            outcome = release.run_chart(request, capture=True)
         if outcome.returncode != 0:
             show_outcome(outcome, quiet=args.quiet)
             raise HelmFailed("helm template failed (see helm's message above)")

@@ -1,6 +1,8 @@
 """``helm ck8s-jupyter init``: write a commented starter values file for the wrapper chart.
 
-The file is ``jhub_ck8s.starter``'s; an existing file is kept unless ``--force``.
+The file is ``jhub_ck8s.starter``'s; an existing file is kept unless ``--force``. What it
+leaves for the user to fill (no ``--host``: the Ingress host) is listed by the values
+linter, as ``render`` would refuse it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..starter import write_starter_values
+    from ..values_layers import lint_text
 
-    write_starter_values(args.file, registry=args.registry, pull_secret=args.pull_secret, host=args.host, force=args.force)
+    text = write_starter_values(args.file, registry=args.registry, pull_secret=args.pull_secret, host=args.host, force=args.force)
     say(f"wrote {args.file}; next: helm ck8s-jupyter render -f {args.file}")
+    refused, _ = lint_text(text, args.file)
+    for finding in refused:
+        say(f"to fill before rendering: {finding.line()}")
     return 0
