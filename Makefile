@@ -10,6 +10,8 @@
 #   make lint          ruff check . and mypy
 #   make bench         setup, then the performance benchmark, written to bench/RESULTS.md (bench/bench.py;
 #                      BIG=1 adds kustomize at 10,000 docs and the 25/50 MB shared-labels streams, SHARED=1 only the latter)
+#   make sandbox-programs  the programs the sandbox's stand-in kubelet runs: .tools/hub-venv (jupyterhub 5.5.0,
+#                      kubespawner 7.0.0, hash-pinned) and .tools/chp (configurable-http-proxy 5.2.0; Node >= 20)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
 #
@@ -92,6 +94,13 @@ setup: kube
 
 kube: setup-debian
 	@bash tools/kube-build.sh $(TOOLS) $(CURDIR)/tools/kube $(KUBE_VERSION) $(KUBE_GOSUM_SHA256) $(ETCD_VERSION)
+
+# --- the programs the sandbox's stand-in kubelet runs (tools/sandbox/kubelet.py) -----
+.PHONY: sandbox-programs
+setup: sandbox-programs
+
+sandbox-programs:
+	@bash tools/sandbox/install-programs.sh $(TOOLS)
 
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4
