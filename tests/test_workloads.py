@@ -172,7 +172,7 @@ def test_a_refused_pod_rolls_the_upgrade_back(workload_plane, release, tmp_path)
     escalation = "jupyterhub.hub.containerSecurityContext.allowPrivilegeEscalation=true"  # else invalid
     refused = helm.run("ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART_ARCHIVE),
                        "-f", str(values), "--mode", "warn", "--set", privileged, "--set", escalation,
-                       "--wait", "--atomic", "--timeout", "20s")
+                       "--wait", "--atomic", "--timeout", "10s")
     assert refused.returncode != 0, "a release whose hub pod is refused was deployed"
     history = helm.run("history", "jhub", "-n", namespace, "-o", "json")
     statuses = [(r["revision"], r["status"]) for r in json.loads(history.stdout)]
