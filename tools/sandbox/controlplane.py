@@ -45,6 +45,7 @@ process it started and removes every file.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import os
@@ -562,6 +563,10 @@ class ControlPlane:
         for obj in self._tenant_objects():
             _must(self.admin_api.create_or_replace(obj, name), f"{obj['kind']}/{obj['metadata']['name']} in {name}")
         self._wait(f"the default ServiceAccount in {name}", lambda: self._default_service_account(name))
+        if self.workloads:
+            # quota admission refuses what it counts until the controller has computed the
+            # quota's status once ("status unknown for quota")
+            self._wait(f"the ResourceQuota in {name} to be computed", lambda: self._quota_computed(name))
         # RBAC answers from a cache that learns of the RoleBinding a moment later: a test's
         # first call as the tenant must not be refused (or see less than is there)
         self._wait(f"the tenant's admin rights in {name}", lambda: self._default_service_account(name, self.tenant_api))
@@ -577,8 +582,6 @@ class ControlPlane:
             objects.append({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "tenant-defaults"},
                             "spec": {"limits": [{"type": "Container", **LIMITS}]}})
         if self.pull_secret is not None:
-            import base64
-
             objects.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "pull-secret"},
                             "type": "kubernetes.io/dockerconfigjson",
                             "data": {".dockerconfigjson": base64.b64encode(self.pull_secret).decode()}})
@@ -589,6 +592,11 @@ class ControlPlane:
         answer = self.admin_api.delete("v1", "Namespace", name)
         if not answer.ok and answer.status != 404:
             raise ControlPlaneError(f"cannot delete Namespace/{name}: {answer.describe()}")
+
+    def _quota_computed(self, namespace: str) -> bool | str:
+        answer = self.admin_api.get("v1", "ResourceQuota", "tenant-quota", namespace)
+        status = answer.body.get("status", {}) if answer.ok else {}
+        return True if status.get("hard") and "used" in status else answer.describe()
 
     def _default_service_account(self, namespace: str, api: KubeAPI | None = None) -> bool | str:
         answer = (api or self.admin_api).get("v1", "ServiceAccount", "default", namespace)
