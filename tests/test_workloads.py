@@ -56,6 +56,8 @@ def workload_helm(request, workload_plane, e2e_plugin, tmp_path_factory) -> Tena
         "HELM_CACHE_HOME": str(home / "cache"), "HELM_PLUGINS": str(plugins),
         "KUBECONFIG": str(workload_plane.tenant.kubeconfig),
     }
+    if request.param == "helm4":
+        env["HELM_DEBUG"] = "true"  # Helm 4.3 prints the API server's warnings only with --debug (test_e2e_helm.py)
     (plugins / "ck8s-jupyter").symlink_to(e2e_plugin)
     return TenantHelm(request.param, binary, env, e2e_plugin, home / "userbin")
 
@@ -178,6 +180,12 @@ def test_a_refused_pod_rolls_the_upgrade_back(workload_plane, release, tmp_path)
                        "-f", str(values), "--mode", "warn", "--set", privileged, "--set", escalation,
                        "--wait", "--atomic", "--timeout", "10s")
     assert refused.returncode != 0, "a release whose hub pod is refused was deployed"
+    output = refused.stdout + refused.stderr
+    # named twice before helm waits: by the post-renderer (warn mode), and by the API server's
+    # warning on the Deployment; the pod itself is refused by the ReplicaSet (below)
+    assert "Deployment/hub, container hub: securityContext.privileged is true" in output
+    unquoted = output.replace('\\"', '"')  # Helm 4 logs the warning as a quoted string
+    assert 'would violate PodSecurity "restricted:latest": privileged (container "hub"' in unquoted
     history = helm.run("history", "jhub", "-n", namespace, "-o", "json")
     statuses = [(r["revision"], r["status"]) for r in json.loads(history.stdout)]
     assert statuses[-1][1] == "deployed" and statuses[-2][1] == "failed", statuses

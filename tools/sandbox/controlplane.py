@@ -478,13 +478,22 @@ class ControlPlane:
         return True
 
     def stop(self) -> None:
-        """Stop every process (the last started first) and remove every file."""
-        for process in reversed(self.processes):
-            with contextlib.suppress(OSError, subprocess.SubprocessError):
-                process.stop()
-        for folder in (self._etcd_data, self.workdir):
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Stop every process (the last started first) and remove every file. Interrupted
+        (a second Ctrl-C), it kills what is still running and removes the files all the same."""
+        try:
+            for process in reversed(self.processes):
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    process.stop()
+        finally:
+            for process in self.processes:
+                if process.popen.poll() is None:
+                    process.stopping = True
+                    with contextlib.suppress(OSError, subprocess.SubprocessError):
+                        process.popen.kill()
+                        process.popen.wait(timeout=5)
+            for folder in (self._etcd_data, self.workdir):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def crashed(self) -> list[str]:
         """The log of every process that died by itself, for the test output."""
