@@ -36,7 +36,8 @@ program and removes everything it made in the work folder except the logs.
 
 usage: kubelet.py --kubeconfig ADMIN_KUBECONFIG --workdir DIR [--namespace NS] [--tools DIR]
 
-It needs root (mount namespaces, setpriv) and the programs of ``make sandbox-programs``.
+It needs root (mount namespaces, setpriv) and the programs of ``make sandbox-programs``;
+without them it says so once and runs nothing (kwok alone marks the pods running).
 """
 
 from __future__ import annotations
@@ -815,12 +816,17 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     runtimes = Runtimes(options.tools)
     missing = runtimes.missing()
-    if missing:
-        print(f"kubelet: programs not installed ({', '.join(missing)}): run make sandbox-programs", file=sys.stderr)
-        return 2
-    if os.geteuid() != 0:
-        print("kubelet: needs root (private mount namespaces, setpriv)", file=sys.stderr)
-        return 2
+    cannot = (f"programs not installed ({', '.join(missing)}): run make sandbox-programs" if missing else
+              "needs root (private mount namespaces, setpriv)" if os.geteuid() != 0 else None)
+    if cannot:
+        # the sandbox runs on without programs (kwok alone marks the pods running): say so, then idle
+        log(f"{cannot}; running no program")
+        idle = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: idle.set())
+        signal.signal(signal.SIGINT, lambda *_: idle.set())
+        while not idle.wait(3600):
+            pass
+        return 0
     try:
         api = Api.from_kubeconfig(options.kubeconfig)
     except (OSError, KeyError, StopIteration, ssl.SSLError) as exc:
