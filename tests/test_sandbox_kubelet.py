@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from conftest import REPO
 
-sys.path.insert(0, str(REPO / "tools" / "sandbox"))
+if str(REPO / "tools") not in sys.path:
+    sys.path.insert(0, str(REPO / "tools"))
 
-import kubelet
-import podrun
-import programs
+from sandbox import kubelet, podrun, programs
 
 
 @pytest.mark.parametrize(("image", "program"), [

@@ -63,8 +63,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from programs import Program, Runtimes, program_for
+if __package__:
+    from .programs import Program, Runtimes, program_for
+else:  # run as a script (python tools/sandbox/kubelet.py): this folder is sys.path[0]
+    from programs import Program, Runtimes, program_for  # type: ignore[no-redef,import-not-found]
 
 REPO = Path(__file__).resolve().parents[2]
 PODRUN = Path(__file__).resolve().parent / "podrun.py"
