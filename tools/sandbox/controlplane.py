@@ -413,6 +413,10 @@ class ControlPlane:
             "--leader-elect=false", "--secure-port", "0",
             "--service-account-private-key-file", str(sa_key), "--root-ca-file", str(certs.ca_file),
             "--use-service-account-credentials=false",
+            # quota usage is counted at admission and recounted by the controller; a recount
+            # from a cache a moment behind is corrected at the next full sync (5 minutes by
+            # default): a sandbox's figures should settle within seconds
+            *(["--resource-quota-sync-period", "10s"] if self.workloads else []),
         ])
         if self.workloads:
             self._start_workloads()
