@@ -5,13 +5,18 @@
 #                      (offline: JUPYTERHUB_CHART=/path/to/jupyterhub-4.4.0.tgz)
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
 #                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
-#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, etcd-server)
+#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
 #   make test          setup, then pytest, ruff and mypy
 #   make test-fast     setup-fast, then the same: tests needing the control plane skip, saying why, unless built
 #   make setup-fast    setup without building the Kubernetes control plane (make kube: 8-15 minutes cold)
 #   make lint          ruff check . and mypy
 #   make bench         setup, then the performance benchmark, written to bench/RESULTS.md (bench/bench.py;
 #                      BIG=1 adds kustomize at 10,000 docs and the 25/50 MB shared-labels streams, SHARED=1 only the latter)
+#   make sandbox-programs  the programs the sandbox's stand-in kubelet runs: .tools/hub-venv (jupyterhub 5.5.0,
+#                      kubespawner 7.0.0, hash-pinned) and .tools/chp (configurable-http-proxy 5.2.0; Node >= 20)
+#   make sandbox       start a local control plane with kwok nodes and a Welkin-like tenant namespace
+#                      (tools/sandbox; prints `export KUBECONFIG=...`; Ctrl-C or make sandbox-stop stops it whole)
+#   make sandbox-stop  stop a sandbox started by make sandbox (no process, no file left)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
 #
@@ -85,15 +90,42 @@ kustomize:
 	    '$(strip $(KUSTOMIZE_MODSUMS))' '$(KUSTOMIZE_BIN_GO)' $(KUSTOMIZE_BIN_SHA256) version
 
 # --- the end-to-end tests' Kubernetes control plane --------------------------------
-#   make kube          build kube-apiserver, kube-controller-manager, kube-scheduler (pinned, verified) into .tools/bin; check etcd
-# kube-apiserver and kube-controller-manager from the Go module tools/kube/ (pins and
-# how they are verified: tools/versions.mk), etcd from Debian (setup-debian). Part of
-# setup; quick when already built.
+#   make kube          build kube-apiserver, kube-controller-manager, kube-scheduler (pinned, verified) into .tools/bin
+# From the Go module tools/kube/ (pins and how they are verified: tools/versions.mk).
+# Part of setup; quick when already built.
 .PHONY: kube
 setup: kube
 
-kube: setup-debian
-	@bash tools/kube-build.sh $(TOOLS) $(CURDIR)/tools/kube $(KUBE_VERSION) $(KUBE_GOSUM_SHA256) $(ETCD_VERSION)
+kube:
+	@bash tools/kube-build.sh $(TOOLS) $(CURDIR)/tools/kube $(KUBE_VERSION) $(KUBE_GOSUM_SHA256)
+
+# --- the sandbox's store and nodes: etcd 3.6 and kwok (tools/sandbox) ----------------
+#   make etcd          build etcd (pinned, verified) into .tools/bin
+#   make kwok          build kwok (pinned, verified) into .tools/bin and its stages into .tools/kwok/stages.yaml
+.PHONY: etcd kwok sandbox sandbox-stop
+setup: etcd kwok
+
+etcd:
+	@bash tools/etcd-build.sh $(TOOLS) $(CURDIR)/tools/etcd $(ETCD_VERSION) $(ETCD_GOSUM_SHA256)
+
+kwok:
+	@bash tools/go-install.sh kwok $(TOOLS) $(KWOK_MODULE)/cmd/kwok $(KWOK_VERSION) \
+	    '$(strip $(KWOK_MODSUMS))' '$(KWOK_BIN_GO)' $(KWOK_BIN_SHA256) --version
+	@bash tools/kwok-stages.sh $(TOOLS) $(KWOK_MODULE) $(KWOK_VERSION) $(KWOK_STAGES_SHA256)
+
+# Runs in the foreground until Ctrl-C (or make sandbox-stop from another shell).
+sandbox: setup
+	@$(VPY) tools/sandbox start --tools $(TOOLS)
+
+sandbox-stop:
+	@$(PYTHON) tools/sandbox stop
+
+# --- the programs the sandbox's stand-in kubelet runs (tools/sandbox/kubelet.py) -----
+.PHONY: sandbox-programs
+setup: sandbox-programs
+
+sandbox-programs:
+	@bash tools/sandbox/install-programs.sh $(TOOLS)
 
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4

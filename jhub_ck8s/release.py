@@ -155,12 +155,23 @@ def hook_puller_note(version: HelmVersion, key: str) -> str:
     )
 
 
-def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is_wrapper: bool) -> tuple[list[str], list[str]]:
+# The wrapper chart keeps the hook image-puller off (Helm 3 cannot post-render it); on
+# Helm 4, which post-renders hooks, it is on as upstream has it. A values file given
+# before the user's, so their own values still decide.
+HOOK_PULLER_ON = "jupyterhub:\n  prePuller:\n    hook:\n      enabled: true\n"
+
+
+def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is_wrapper: bool,
+               workdir: Path) -> tuple[list[str], list[str]]:
     """(helm arguments without the post-renderer, notes for the user)."""
     install = request.install
     command = ["upgrade", "--install"] if install is not None else ["template"]
     command += [request.release, str(chart_path)]
     notes = []
+    if is_wrapper and version.major >= 4:
+        hook_values = workdir / "hook-puller-on.yaml"
+        hook_values.write_text(HOOK_PULLER_ON)
+        command += ["-f", str(hook_values)]
     for values_file in request.values:
         command += ["-f", values_file]
     for flag, value in request.set_flags:
@@ -221,7 +232,7 @@ def run_chart(
                 raise UserError(charts.missing_dependency_message())
             archive = str(pulled)
         chart_path = charts.prepare(chart_dir, Path(archive) if archive else None, workdir)
-        command, notes = _helm_args(request, chart_path, version, is_wrapper)
+        command, notes = _helm_args(request, chart_path, version, is_wrapper, workdir)
         report_file = workdir / "report.json"
         extra_env: dict[str, str] = {}
         if post is not None:

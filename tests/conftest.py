@@ -96,6 +96,23 @@ def control_plane(tmp_path_factory):
         pytest.fail("a control plane process died during the tests:\n" + "\n\n".join(crashed), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def workload_plane(tmp_path_factory):
+    """The sandbox's control plane with workloads (scheduler, workload controllers, kwok nodes,
+    volumes, quota): what ``make sandbox`` starts. Once per session; skipped when not built."""
+    from controlplane import ControlPlane, find_binaries
+
+    binaries = find_binaries(TOOLS, workloads=True)
+    if isinstance(binaries, str):
+        pytest.skip(binaries)
+    plane = ControlPlane(binaries, tmp_path_factory.mktemp("workload-plane"), workloads=True).start()
+    yield plane
+    crashed = plane.crashed()
+    plane.stop()
+    if crashed:
+        pytest.fail("a control plane process died during the tests:\n" + "\n\n".join(crashed), pytrace=False)
+
+
 @pytest.fixture
 def cluster(control_plane):
     """The session's control plane, checked alive before and after each test (its log if not)."""

@@ -23,8 +23,8 @@ profiles with their own (upstream) images. What the tests prove, on both Helm ma
   and pod, on the raw and the post-rendered release (and on the recorded z2jh renders).
 
 No controllers run workloads and there are no nodes: Deployments never get pods, so pods
-are judged by submitting them (dry run); hook Jobs would never complete, so the wrapper
-chart's default (hook image-puller off) is kept.
+are judged by submitting them (dry run); hook Jobs would never complete, so the release
+turns the hook image-puller off (tests/test_workloads.py runs workloads).
 
 Helm's environment is private (HOME, HELM_* folders, PATH); the plugin is installed by
 linking a copy of the checkout into the plugins folder (what ``helm plugin install DIR``
@@ -61,6 +61,10 @@ RELEASE_VALUES: dict[str, Any] = {
     "ck8s": {"registry": REGISTRY, "clusterScoped": "drop"},
     "jupyterhub": {
         "proxy": {"service": {"type": "LoadBalancer"}},
+        # this control plane runs no workloads: a hook Job would never complete, and Helm 4
+        # deploys would wait for it (deploy turns the hook puller on there; test_workloads.py
+        # runs it where Jobs complete)
+        "prePuller": {"hook": {"enabled": False}},
         "hub": {"pdb": {"enabled": True, "maxUnavailable": 0}},
         "scheduling": {"userScheduler": {"enabled": True}},
         "singleuser": {

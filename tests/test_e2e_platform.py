@@ -1,5 +1,5 @@
 """The test platform itself, against the real API server: the tenant's limits and each
-policy standing in for a platform safeguard (tests/fixtures/platform-policies.yaml).
+policy standing in for a platform safeguard (tools/sandbox/platform-policies.yaml).
 
 Every policy is shown refusing a bad object and admitting a good one, with the API
 server's own message printed. The good objects pass every policy and Pod Security

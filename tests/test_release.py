@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REPO
 
 from jhub_ck8s import cli
@@ -222,6 +223,38 @@ def test_helm3_deploy_of_the_wrapper_switches_its_hook_puller_off_unless_kept(
     kept = FakeHelm("v3.17.2")
     run_chart(ChartRequest("jhub", chart_archive=str(upstream), post_renderer=PostRenderOptions(keep_hook_puller=True)), kept.helm())
     assert not any("prePuller" in arg for arg in kept.calls[0][0])
+    assert capsys.readouterr() == ("", "")
+
+
+def test_helm4_deploy_of_the_wrapper_turns_its_hook_puller_on_before_the_users_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upstream = tmp_path / "jupyterhub"
+    upstream.mkdir()
+    (upstream / "Chart.yaml").write_text("apiVersion: v2\nname: jupyterhub\nversion: 4.4.0\n")
+    seen: dict[str, str] = {}
+
+    def keep_values_file(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        first = argv[argv.index("-f") + 1]
+        seen[first] = Path(first).read_text()  # the file lives only while helm runs
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    fake = FakeHelm("v4.3.1", keep_values_file)
+    deploy = ChartRequest("jhub", chart_archive=str(upstream), values=("mine.yaml",), set_flags=(("--set", "a=1"),),
+                          install=InstallOptions(atomic=True))
+    outcome = run_chart(deploy, fake.helm())
+    (args, _), = fake.calls
+    assert args[4] == "-f" and args[6:10] == ["-f", "mine.yaml", "--set", "a=1"]  # the user's values come after
+    assert yaml.safe_load(seen[args[5]]) == {"jupyterhub": {"prePuller": {"hook": {"enabled": True}}}}
+    assert not any("prePuller" in arg for arg in args)
+    assert outcome.notes == ()
+    # not the wrapper: the chart's own values are used as they are
+    other = tmp_path / "mychart"
+    other.mkdir()
+    (other / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
+    plain = FakeHelm("v4.3.1")
+    run_chart(ChartRequest("jhub", str(other)), plain.helm())
+    assert "-f" not in plain.calls[0][0]
     assert capsys.readouterr() == ("", "")
 
 

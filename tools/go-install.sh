@@ -35,7 +35,9 @@ check_binary() {
     line=$(awk '$1 == "path" { print $2 }' <<<"$info")
     [[ "$line" == "$pkg" ]] || { echo "$1 was built from $line, not $pkg"; return 1; }
     got=$("$1" "$version_arg" 2>&1) || true
-    [[ "$got" == "$version" ]] || { echo "$1 $version_arg says '$got', expected '$version'"; return 1; }
+    # "v0.7.0", or "kwok version v0.8.0 go1.26.8 (linux/amd64)"
+    [[ "$got" == "$version" || "$got" == "$name version $version "* ]] || {
+        echo "$1 $version_arg says '$got', expected '$version'"; return 1; }
     # "go1.26.8 linux/amd64" of the toolchain that built it
     line="$(sed -n '1s/^[^:]*: //p' <<<"$info") $(awk '$2 ~ /^GOOS=/ {sub("GOOS=", "", $2); os=$2}
         $2 ~ /^GOARCH=/ {sub("GOARCH=", "", $2); arch=$2} END {print os "/" arch}' <<<"$info")"

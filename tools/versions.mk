@@ -53,7 +53,7 @@ KUBECONFORM_BIN_GO     := go1.26.8 linux/amd64
 KUBECONFORM_BIN_SHA256 := ea49cffe28ec570e67fbf23d95f753afd1a2b6c9ad4c4d4513313445ddcdee54
 
 # --- Debian packages needed by the registry/mirroring tests -------------------
-DEBIAN_PACKAGES := skopeo docker-registry umoci apache2-utils etcd-server
+DEBIAN_PACKAGES := skopeo docker-registry umoci apache2-utils
 
 # --- kustomize (built from source through the Go module proxy; `make bench` only) --
 # The baseline post-renderer of bench/bench.py (image renames only). v5.8.3 needs
@@ -111,5 +111,130 @@ KUSTOMIZE_BIN_SHA256 := 1fba806e00cb4d9635f3bf933e9fc4c553613bfc182a5d5ca2bb941e
 # run `go mod tidy` there with the environment of tools/kube-build.sh, review, update both pins.
 KUBE_VERSION       := v1.34.4
 KUBE_GOSUM_SHA256  := e46c37c21e099ec5e6b19a5fab13286c5717cef237b381462344f74a910509ed
-# etcd: Debian's etcd-server (in DEBIAN_PACKAGES above); `etcd --version` must say this.
-ETCD_VERSION       := 3.4.23
+
+# --- etcd 3.6 (make etcd; the sandbox's and the end-to-end tests' store) -------
+# Built from go.etcd.io/etcd/server/v3 by the Go module in tools/etcd/ (go.mod: the
+# version and the replace of etcd's sibling modules; go.sum: every module's hash).
+# Verified by tools/etcd-build.sh as the control plane above: go.sum must have this
+# sha256, `go build -mod=readonly`, and `etcd --version` must say ETCD_VERSION.
+# Not Debian's etcd-server 3.4: with it the API server turns off RequestWatchProgress
+# and kwok sees new pods 5-24 s late (docs/platform-facts, "etcd matters for watches").
+ETCD_VERSION       := 3.6.17
+ETCD_GOSUM_SHA256  := 820bf38e02416aba808a25dd9bd4ea1decdeb83d9532292c6707d73914eb5945
+
+# --- kwok (make kwok; the sandbox's nodes: tools/sandbox) ------------------------
+# sigs.k8s.io/kwok, built and verified as kubeconform above (go install, GOSUMDB on,
+# every module h1: hash in the binary's build info pinned, `kwok --version`, and the
+# binary sha256 with the toolchain below). Its default stages come from the same module
+# (tools/kwok-stages.sh) and must have KWOK_STAGES_SHA256.
+KWOK_MODULE  := sigs.k8s.io/kwok
+KWOK_VERSION := v0.8.0
+KWOK_MODSUMS := \
+  sigs.k8s.io/kwok@v0.8.0=h1:OTIOTwgROqPMovcTwxICx2eYQ4AwLpSx5EpjbDKF4SQ= \
+  cel.dev/expr@v0.25.1=h1:1KrZg61W6TWSxuNZ37Xy49ps13NUovb66QLprthtwi4= \
+  dario.cat/mergo@v1.0.1=h1:Ra4+bf83h2ztPIQYNP99R6m+Y7KfnARDfID+a+vLl4s= \
+  github.com/Masterminds/goutils@v1.1.1=h1:5nUrii3FMTL5diU80unEVvNevw1nH4+ZV4DSLVJLSYI= \
+  github.com/Masterminds/semver/v3@v3.4.0=h1:Zog+i5UMtVoCU8oKka5P7i9q9HgrJeGzI9SA1Xbatp0= \
+  github.com/Masterminds/sprig/v3@v3.3.0=h1:mQh0Yrg1XPo6vjYXgtf5OtijNAKJRNcTdOOGZe3tPhs= \
+  github.com/antlr4-go/antlr/v4@v4.13.0=h1:lxCg3LAv+EUK6t1i0y1V6/SLeUi0eKEKdhQAlS8TVTI= \
+  github.com/beorn7/perks@v1.0.1=h1:VlbKKnNfV8bJzeqoa4cOKqO6bYr3WgKZxO8Z16+hsOM= \
+  github.com/blang/semver/v4@v4.0.0=h1:1PFHFE6yCCTv8C1TeyNNarDzntLi7wMI5i/pzqYIsAM= \
+  github.com/cenkalti/backoff/v5@v5.0.3=h1:ZN+IMa753KfX5hd8vVaMixjnqRZ3y8CuJKRKj1xcsSM= \
+  github.com/cespare/xxhash/v2@v2.3.0=h1:UL815xU9SqsFlibzuggzjXhog7bL6oX9BbNZnL2UFvs= \
+  github.com/creack/pty@v1.1.24=h1:bJrF4RRfyJnbTJqzRLHzcGaZK1NeM5kTC9jGgovnR1s= \
+  github.com/davecgh/go-spew@v1.1.2-0.20180830191138-d8f796af33cc=h1:U9qPSI2PIWSS1VwoXQT9A3Wy9MM3WgvqSxFWenqJduM= \
+  github.com/emicklei/go-restful/v3@v3.13.0=h1:C4Bl2xDndpU6nJ4bc1jXd+uTmYPVUwkD6bFY/oTyCes= \
+  github.com/evanphx/json-patch/v5@v5.9.11=h1:/8HVnzMq13/3x9TPvjG08wUGqBTmZBsCWzjTM0wiaDU= \
+  github.com/felixge/httpsnoop@v1.0.4=h1:NFTV2Zj1bL4mc9sqWACXbQFVBBg2W3GPvqp8/ESS2Wg= \
+  github.com/fsnotify/fsnotify@v1.9.0=h1:2Ml+OJNzbYCTzsxtv8vKSFD9PbJjmhYF14k/jKC7S9k= \
+  github.com/fxamacker/cbor/v2@v2.9.0=h1:NpKPmjDBgUfBms6tr6JZkTHtfFGcMKsw3eGcmD/sapM= \
+  github.com/go-errors/errors@v1.5.1=h1:ZwEMSLRCapFLflTpT7NKaAc7ukJ8ZPEjzlxt8rPN8bk= \
+  github.com/go-logr/logr@v1.4.3=h1:CjnDlHq8ikf6E492q6eKboGOC0T8CDaOvkHCIg8idEI= \
+  github.com/go-logr/stdr@v1.2.2=h1:hSWxHoqTgW2S2qGc0LTAI563KZ5YKYRhT3MFKZMbjag= \
+  github.com/go-openapi/jsonpointer@v0.21.0=h1:YgdVicSA9vH5RiHs9TZW5oyafXZFc6+2Vc1rr/O9oNQ= \
+  github.com/go-openapi/jsonreference@v0.21.0=h1:Rs+Y7hSXT83Jacb7kFyjn4ijOuVGSvOdF2+tg1TRrwQ= \
+  github.com/go-openapi/swag@v0.23.0=h1:vsEVJDUo2hPJ2tu0/Xc+4noaxyEffXNIs3cOULZ+GrE= \
+  github.com/google/cel-go@v0.26.0=h1:DPGjXackMpJWH680oGY4lZhYjIameYmR+/6RBdDGmaI= \
+  github.com/google/gnostic-models@v0.7.0=h1:qwTtogB15McXDaNqTZdzPJRHvaVJlAl+HVQnLmJEJxo= \
+  github.com/google/uuid@v1.6.0=h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0= \
+  github.com/grpc-ecosystem/grpc-gateway/v2@v2.27.7=h1:X+2YciYSxvMQK0UZ7sg45ZVabVZBeBuvMkmuI2V3Fak= \
+  github.com/huandu/xstrings@v1.5.0=h1:2ag3IFq9ZDANvthTwTiqSSZLjDc+BedvHPAp5tJy2TI= \
+  github.com/itchyny/gojq@v0.12.19=h1:ttXA0XCLEMoaLOz5lSeFOZ6u6Q3QxmG46vfgI4O0DEs= \
+  github.com/itchyny/timefmt-go@v0.1.8=h1:1YEo1JvfXeAHKdjelbYr/uCuhkybaHCeTkH8Bo791OI= \
+  github.com/josharian/intern@v1.0.0=h1:vlS4z54oSdjm0bgjRigI+G1HpF+tI+9rE5LLzOg8HmY= \
+  github.com/json-iterator/go@v1.1.12=h1:PV8peI4a0ysnczrg+LtxykD8LfKY9ML6u2jnxaEnrnM= \
+  github.com/mailru/easyjson@v0.7.7=h1:UGYAvKxe3sBsEDzO8ZeWOSlIQfWFlxbzLZe7hwFURr0= \
+  github.com/mitchellh/copystructure@v1.2.0=h1:vpKXTN4ewci03Vljg/q9QvCGUDttBOGBIa15WveJJGw= \
+  github.com/mitchellh/reflectwalk@v1.0.2=h1:G2LzWKi524PWgd3mLHV8Y5k7s6XUvT0Gef6zxSIeXaQ= \
+  github.com/moby/spdystream@v0.5.1=h1:9sNYeYZUcci9R6/w7KDaFWEWeV4LStVG78Mpyq/Zm/Y= \
+  github.com/modern-go/concurrent@v0.0.0-20180306012644-bacd9c7ef1dd=h1:TRLaZ9cD/w8PVh93nsPXa1VrQ6jlwL5oN8l14QlcNfg= \
+  github.com/modern-go/reflect2@v1.0.3-0.20250322232337-35a7c28c31ee=h1:W5t00kpgFdJifH4BDsTlE89Zl93FEloxaWZfGcifgq8= \
+  github.com/monochromegane/go-gitignore@v0.0.0-20200626010858-205db1a8cc00=h1:n6/2gBQ3RWajuToeY6ZtZTIKv2v7ThUy5KKusIT0yc0= \
+  github.com/munnerz/goautoneg@v0.0.0-20191010083416-a7dc8b61c822=h1:C3w9PqII01/Oq1c1nUAm88MOHcQC9l5mIlSMApZMrHA= \
+  github.com/pmezard/go-difflib@v1.0.1-0.20181226105442-5d4384ee4fb2=h1:Jamvg5psRIccs7FGNTlIRMkT8wgtp5eCXdBlqhYGL6U= \
+  github.com/prometheus/client_golang@v1.23.2=h1:Je96obch5RDVy3FDMndoUsjAhG5Edi49h0RJWRi/o0o= \
+  github.com/prometheus/client_model@v0.6.2=h1:oBsgwpGs7iVziMvrGhE53c/GrLUsZdHnqNwqPLxwZyk= \
+  github.com/prometheus/common@v0.67.5=h1:pIgK94WWlQt1WLwAC5j2ynLaBRDiinoAb86HZHTUGI4= \
+  github.com/prometheus/procfs@v0.19.2=h1:zUMhqEW66Ex7OXIiDkll3tl9a1ZdilUOd/F6ZXw4Vws= \
+  github.com/shopspring/decimal@v1.4.0=h1:bxl37RwXBklmTi0C79JfXCEBD1cqqHt0bbgBAGFp81k= \
+  github.com/spf13/cast@v1.7.0=h1:ntdiHjuueXFgm5nzDRdOS4yfT43P5Fnud6DH50rz/7w= \
+  github.com/spf13/cobra@v1.10.2=h1:DMTTonx5m65Ic0GOoRY2c16WCbHxOOw6xxezuLaBpcU= \
+  github.com/spf13/pflag@v1.0.10=h1:4EBh2KAYBwaONj6b2Ye1GiHfwjqyROoF4RwYO+vPwFk= \
+  github.com/stoewer/go-strcase@v1.3.0=h1:g0eASXYtp+yvN9fK8sH94oCIk0fau9uV1/ZdJ0AVEzs= \
+  github.com/wzshiming/cmux@v0.4.2=h1:tI73lL5ztVfiqw7R5m5BkxT1+vQ2PBo/oV6qPbNGPiA= \
+  github.com/wzshiming/ctc@v1.2.3=h1:q+hW3IQNsjIlOFBTGZZZeIXTElFM4grF4spW/errh/c= \
+  github.com/wzshiming/easycel@v0.6.0=h1:TwvbeAhi3a1Hf2wjcxlHQvE3W5pQAnhHynekCg5caJY= \
+  github.com/wzshiming/httpseek@v0.6.1=h1:nmrpxl7SNtj8KmmZ8XRMCnKVfOvj1yNAGXNYtPfeRoA= \
+  github.com/wzshiming/trie@v0.3.1=h1:YpuoqmEQFJiW0mns/mM6Qk4kdWrXc8kc28/KR1vn0m8= \
+  github.com/wzshiming/winseq@v0.0.0-20200720163736-7fa652d2b50e=h1:lp2XFXaf81Y9yhE4rIt66qe6ss0jSQsBpIYWz8D/5N0= \
+  github.com/x448/float16@v0.8.4=h1:qLwI1I70+NjRFUR3zs1JPUCgaCXSh3SW62uAKT1mSBM= \
+  github.com/xlab/treeprint@v1.2.0=h1:HzHnuAF1plUN2zGlAFHbSQP2qJ0ZAD3XF5XD7OesXRQ= \
+  go.opentelemetry.io/auto/sdk@v1.2.1=h1:jXsnJ4Lmnqd11kwkBV2LgLoFMZKizbCi5fNZ/ipaZ64= \
+  go.opentelemetry.io/contrib/instrumentation/github.com/emicklei/go-restful/otelrestful@v0.69.0=h1:GwgkQ+Ucm8Bx9LRrrix54FPksT775nYDN+9M20SI3XU= \
+  go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc@v0.65.0=h1:XmiuHzgJt067+a6kwyAzkhXooYVv3/TOw9cM2VfJgUM= \
+  go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp@v0.65.0=h1:7iP2uCb7sGddAr30RRS6xjKy7AZ2JtTOPA3oolgVSw8= \
+  go.opentelemetry.io/otel@v1.44.0=h1:JjwHmHpA4iZ3wBxluu2fbbE7j4kqlE8jXyAyPXH7HqU= \
+  go.opentelemetry.io/otel/exporters/otlp/otlptrace@v1.40.0=h1:QKdN8ly8zEMrByybbQgv8cWBcdAarwmIPZ6FThrWXJs= \
+  go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc@v1.40.0=h1:DvJDOPmSWQHWywQS6lKL+pb8s3gBLOZUtw4N+mavW1I= \
+  go.opentelemetry.io/otel/metric@v1.44.0=h1:1w0gILTcHdr3YI+ixLyjemwrVnsMURbTZFrSYCdDdmc= \
+  go.opentelemetry.io/otel/sdk@v1.44.0=h1:nHYwb9lK+fJPU/dnT6s7W7Z8itMWyqrnVfbheVYrZ58= \
+  go.opentelemetry.io/otel/trace@v1.44.0=h1:jxF5CsGYCe74MCRx2X4g7WsY/VBKRqqpNvXlX/6gtIk= \
+  go.opentelemetry.io/proto/otlp@v1.9.0=h1:l706jCMITVouPOqEnii2fIAuO3IVGBRPV5ICjceRb/A= \
+  go.yaml.in/yaml/v2@v2.4.3=h1:6gvOSjQoTB3vt1l+CU+tSyi/HOjfOjRLJ4YwYZGwRO0= \
+  go.yaml.in/yaml/v3@v3.0.4=h1:tfq32ie2Jv2UxXFdLJdh3jXuOzWiL1fo0bu/FbuKpbc= \
+  golang.org/x/crypto@v0.48.0=h1:/VRzVqiRSggnhY7gNRxPauEQ5Drw9haKdM0jqfcCFts= \
+  golang.org/x/exp@v0.0.0-20251219203646-944ab1f22d93=h1:fQsdNF2N+/YewlRZiricy4P1iimyPKZ/xwniHj8Q2a0= \
+  golang.org/x/net@v0.51.0=h1:94R/GTO7mt3/4wIKpcR5gkGmRLOuE/2hNGeWq/GBIFo= \
+  golang.org/x/oauth2@v0.36.0=h1:peZ/1z27fi9hUOFCAZaHyrpWG5lwe0RJEEEeH0ThlIs= \
+  golang.org/x/sys@v0.46.0=h1:noSf2Fq6F8DBgS+LysIkx7rIExoNHJsxOAtPp4rthXw= \
+  golang.org/x/term@v0.44.0=h1:0rLvDRCtNj0gZkyIXhCyOb2OAzEhLVqc4B+hrsBhrmc= \
+  golang.org/x/text@v0.34.0=h1:oL/Qq0Kdaqxa1KbNeMKwQq0reLCCaFtqu2eNuSeNHbk= \
+  golang.org/x/time@v0.14.0=h1:MRx4UaLrDotUKUdCIqzPC48t1Y9hANFKIRpNx+Te8PI= \
+  google.golang.org/genproto/googleapis/api@v0.0.0-20260226221140-a57be14db171=h1:tu/dtnW1o3wfaxCOjSLn5IRX4YDcJrtlpzYkhHhGaC4= \
+  google.golang.org/genproto/googleapis/rpc@v0.0.0-20260226221140-a57be14db171=h1:ggcbiqK8WWh6l1dnltU4BgWGIGo+EVYxCaAPih/zQXQ= \
+  google.golang.org/grpc@v1.81.1=h1:VnnIIZ88UzOOKLukQi+ImGz8O1Wdp8nAGGnvOfEIWQQ= \
+  google.golang.org/protobuf@v1.36.12-0.20260120151049-f2248ac996af=h1:+5/Sw3GsDNlEmu7TfklWKPdQ0Ykja5VEmq2i817+jbI= \
+  gopkg.in/evanphx/json-patch.v4@v4.13.0=h1:czT3CmqEaQ1aanPc5SdlgQrrEIb8w/wwCvWWnfEbYzo= \
+  gopkg.in/inf.v0@v0.9.1=h1:73M5CoZyi3ZLMOyDlQh031Cx6N9NDJ2Vvfl76EDAgDc= \
+  gopkg.in/yaml.v3@v3.0.1=h1:fxVm/GzAzEWqLHuvctI91KS9hhNmmWOoWu0XTYJS7CA= \
+  k8s.io/api@v0.36.1=h1:XbL/EMj8K2aJpJtePmqUyQMsM0D4QI2pvl7YKJ20FTY= \
+  k8s.io/apimachinery@v0.36.1=h1:G63Gjx2W+q0YD+72Vo8oY0nDnePVwnuzTmmy5ENrVSA= \
+  k8s.io/apiserver@v0.36.1=h1:iMS5V+rPUertv5P9RaqJgmHHTuh4quWpoxchvMUY+JY= \
+  k8s.io/client-go@v0.36.1=h1:FN/K8QIT2CEDt+2WB2HnWrUANZ50AP5GII43/SP2JR0= \
+  k8s.io/component-base@v0.36.1=h1:iG6GsELftXqTNG9HG6kiVjatSgAw1sf5pJ6R5a6N0kA= \
+  k8s.io/cri-api@v0.36.1=h1:g4vRySdoN5G+FMXC1jfGdUyynsHy2qaHZKZhCXZuEmg= \
+  k8s.io/cri-client@v0.36.1=h1:Yp5Aquk7gZyBrzUFI2n/S1K3DxRzO0rLmdKwtleHpCQ= \
+  k8s.io/cri-streaming@v0.36.1=h1:jF/d6O8GTLkXzUQLmmlimSDuFdwZ/QzwjxtsNSc3u7Y= \
+  k8s.io/klog/v2@v2.140.0=h1:Tf+J3AH7xnUzZyVVXhTgGhEKnFqye14aadWv7bzXdzc= \
+  k8s.io/kube-openapi@v0.0.0-20260317180543-43fb72c5454a=h1:xCeOEAOoGYl2jnJoHkC3hkbPJgdATINPMAxaynU2Ovg= \
+  k8s.io/streaming@v0.36.1=h1:L+K68n4Gg940BGNNYtUBvL1WTLL0YnKT3s+P1MNAmR4= \
+  k8s.io/utils@v0.0.0-20260210185600-b8788abfbbc2=h1:AZYQSJemyQB5eRxqcPky+/7EdBj0xi3g0ZcxxJ7vbWU= \
+  sigs.k8s.io/json@v0.0.0-20250730193827-2d320260d730=h1:IpInykpT6ceI+QxKBbEflcR5EXP7sU1kvOlxwZh5txg= \
+  sigs.k8s.io/kustomize/api@v0.21.1=h1:lzqbzvz2CSvsjIUZUBNFKtIMsEw7hVLJp0JeSIVmuJs= \
+  sigs.k8s.io/kustomize/kyaml@v0.21.1=h1:IVlbmhC076nf6foyL6Taw4BkrLuEsXUXNpsE+ScX7fI= \
+  sigs.k8s.io/randfill@v1.0.0=h1:JfjMILfT8A6RbawdsK2JXGBR5AQVfd+9TbzrlneTyrU= \
+  sigs.k8s.io/structured-merge-diff/v6@v6.3.2=h1:kwVWMx5yS1CrnFWA/2QHyRVJ8jM6dBA80uLmm0wJkk8= \
+  sigs.k8s.io/yaml@v1.6.0=h1:G8fkbMSAFqgEFgh4b1wmtzDnioxFCUgTZhlbj5P9QYs=
+KWOK_BIN_GO        := go1.26.8 linux/amd64
+KWOK_BIN_SHA256    := de598219a0c9c1d505682915c17eacaf4c4fd6e66e1ad88a4c1234f242779266
+KWOK_STAGES_SHA256 := e3db8f644d94626b79f7bfdfcbdcdd7df5ccc0710581e5dc83a5961ef8768141
