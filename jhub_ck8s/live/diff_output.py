@@ -26,7 +26,7 @@ import json
 from typing import Any
 
 from .diff_release import IMPACTS, DiffResult, Item
-from .diff_tree import ADDED, MASKED, REMOVED
+from .diff_tree import ADDED, REMOVED, mask_text
 
 _RED, _GREEN, _CYAN, _YELLOW, _BOLD, _RESET = "\033[31m", "\033[32m", "\033[36m", "\033[33m", "\033[1m", "\033[0m"
 
@@ -44,11 +44,11 @@ def _lines(item: Item) -> list[tuple[str, str]]:
         label = {ADDED: "(new object)", REMOVED: "(object removed)"}.get(change.change, "")
         lines = [(what, label)] if label else []
     elif change.secret:
-        lines = []
+        lines, shown = [], mask_text(change.path)
         if change.change != ADDED:
-            lines.append(("-", f"{change.path}: {MASKED}"))
+            lines.append(("-", f"{change.path}: {shown}"))
         if change.change != REMOVED:
-            lines.append(("+", f"{change.path}: {MASKED[:-1]}, {change.change})"))
+            lines.append(("+", f"{change.path}: {shown[:-1]}, {change.change})"))
     else:
         lines = []
         before = change.live if change.edited else change.old

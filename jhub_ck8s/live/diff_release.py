@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..hubconfig import VALUES_KEY
-from .diff_tree import ADDED, CHANGED, REMOVED, Change, compare, leaves, secret_leaf
+from .diff_tree import ADDED, CHANGED, REMOVED, Change, compare, is_checksum, leaves, secret_leaf
 
 HUB_RESTART, PROXY_RESTART, RESTART, NEXT_SPAWN, NONE = "hub-restart", "proxy-restart", "restart", "next-spawn", "none"
 #: What each impact means for the people using the hub (the text output's hunk headers).
@@ -53,7 +52,6 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
 # Keys of the hub's config that only shape the pods KubeSpawner builds.
 SPAWN_KEYS = ("singleuser", "hub.config.KubeSpawner", "hub.config.Spawner", "scheduling.userPods")
 SINGLEUSER_SELECTOR = "component=singleuser-server"
-_CHECKSUM = re.compile(r'annotations(?:\.|\[")checksum/')
 USERNAME_LABEL = "hub.jupyter.org/username"
 
 
@@ -171,7 +169,7 @@ def _object_mask(obj: Mapping[str, Any], show_secrets: bool) -> Callable[[str], 
     secret = obj.get("kind") == "Secret"
 
     def masked(path: str) -> bool:
-        if _CHECKSUM.search(path):
+        if is_checksum(path):
             return True
         if secret and path.startswith(("data.", "data[", "stringData")):
             return hub or not show_secrets

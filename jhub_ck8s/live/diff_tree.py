@@ -33,8 +33,8 @@ from typing import Any
 
 from ..quantity import try_parse
 
-#: How a masked value is shown.
-MASKED = "(secret)"
+#: How a masked value is shown: a credential, or a checksum (a hash of one, often).
+MASKED, HASHED = "(secret)", "(hash)"
 #: What each kind of change is called (JSON ``change``).
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 
@@ -105,6 +105,16 @@ def secret_leaf(path: str) -> bool:
     )
 
 
+def is_checksum(path: str) -> bool:
+    """A leaf whose key is a checksum (``checksum/secret``, ``checksum_hook-image-puller``)."""
+    steps = _steps(path)
+    return bool(steps) and steps[-1].startswith("checksum")
+
+
+def mask_text(path: str) -> str:
+    return HASHED if is_checksum(path) else MASKED
+
+
 def same(path: str, a: Any, b: Any) -> bool:
     """Equal as Kubernetes means it: a resource quantity equals its canonical form (``0.5`` and ``500m``)."""
     if a == b and type(a) is type(b):
@@ -116,6 +126,8 @@ def same(path: str, a: Any, b: Any) -> bool:
 
 
 _ABSENT = object()
+_EMPTY = object()  # the live object lacks a leaf the manifest has empty or zero: Go's omitempty drops it
+_NOTHING: tuple[Any, ...] = (None, {}, [], 0, "")  # (False == 0)
 
 
 def compare(
@@ -129,9 +141,9 @@ def compare(
     changes = []
     for path in _ordered(old, new):
         before, after = old.get(path, _ABSENT), new.get(path, _ABSENT)
-        current = _ABSENT if live is None else live.get(path, _ABSENT)
+        current = _ABSENT if live is None else live.get(path, _EMPTY if before in _NOTHING else _ABSENT)
         chart_changed = not _equal(path, before, after)
-        edited = live is not None and before is not _ABSENT and not _equal(path, current, before)
+        edited = live is not None and before is not _ABSENT and current is not _EMPTY and not _equal(path, current, before)
         if not chart_changed and not (edited and not _equal(path, current, after)):
             continue
         masked = secret(path)
