@@ -332,8 +332,8 @@ def user_pod_items(old_pods: Sequence[BuiltPod], new_pods: Sequence[BuiltPod]) -
         name = (after or before).display  # type: ignore[union-attr]
         if before is None or after is None:
             items.append(Item(name, Change("", ADDED if before is None else REMOVED, None, None), NEXT_SPAWN))
-            continue
-        for change in compare(leaves(pod_summary(before.pod)), leaves(pod_summary(after.pod)), None):
+        for change in compare(leaves(pod_summary(before.pod)) if before else {},
+                              leaves(pod_summary(after.pod)) if after else {}, None):
             items.append(Item(name, change, NEXT_SPAWN))
     return items
 
