@@ -19,6 +19,7 @@ Cases that change the cluster (the hand edit, the running pod) undo it before th
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import uuid
@@ -29,13 +30,14 @@ from typing import Any
 
 import pytest
 from conftest import Z2JH, Z2JH_MISSING
-from test_e2e_helm import (  # noqa: F401  (fixtures)
+from test_e2e_helm import (  # noqa: F401  (e2e_plugin and tenant_helm are fixtures)
     REGISTRY,
     TenantHelm,
     e2e_plugin,
     helm_errors,
     hub_values,
     tenant_helm,
+    user_pods,
     values_file,
 )
 
@@ -81,7 +83,7 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(cluster_module, tenant_helm, tmp_path_factory) -> Iterator[Installed]:
+def installed(cluster_module, tenant_helm, tmp_path_factory) -> Iterator[Installed]:  # noqa: F811
     if not CHART.exists():
         pytest.skip(Z2JH_MISSING)
     namespace = cluster_module.make_tenant_namespace(f"diff-{tenant_helm.name}-{uuid.uuid4().hex[:6]}")
@@ -211,18 +213,148 @@ def test_new_user_image(installed):
     ])
 
 
+PY312 = f"{REGISTRY}/jupyter/base-notebook:python-3.12"
+PULLER_INIT = "spec.template.spec.initContainers[2]"
+NEW_PULLER_INIT: list[tuple[str, Any]] = [
+    ("name", "image-pull-singleuser-profilelist-2"), ("image", PY312),
+    ("command[0]", "/bin/sh"), ("command[1]", "-c"), ("command[2]", 'echo "Pulling complete"'),
+    ("resources.limits.cpu", "100m"), ("resources.limits.memory", "128Mi"),
+    ("resources.requests.cpu", "10m"), ("resources.requests.memory", "32Mi"),
+    ("securityContext.allowPrivilegeEscalation", False), ("securityContext.capabilities.drop[0]", "ALL"),
+    ("securityContext.runAsGroup", 65534), ("securityContext.runAsNonRoot", True),
+    ("securityContext.runAsUser", 65534), ("securityContext.seccompProfile.type", "RuntimeDefault"),
+]
+
+
 def test_new_profile(installed):
     profiles = [*BASE_VALUES["jupyterhub"]["singleuser"]["profileList"],
                 {"display_name": "Python 3.12", "slug": "py312",
                  "kubespawner_override": {"image": "quay.io/jupyter/base-notebook:python-3.12"}}]
-    code, out, err = installed.diff(changed("singleuser.profileList", profiles))
-    print("PROFILE", code, out)
-    code, out, err = installed.diff(changed("singleuser.profileList", profiles), "-o", "json")
-    print("PROFILEJSON", json_changes(out))
+    originals = ('{"image-pull-singleuser":"quay.io/jupyterhub/k8s-singleuser-sample:4.4.0",'
+                 '"image-pull-singleuser-profilelist-1":"quay.io/jupyter/r-notebook:2025-06-30",%s'
+                 '"pause":"registry.k8s.io/pause:3.10.1"}')
+    old_originals = originals % ""
+    new_originals = originals % '"image-pull-singleuser-profilelist-2":"quay.io/jupyter/base-notebook:python-3.12",'
+    default_image = f"{USER_IMAGE}:4.4.0"
+    text = (
+        block("ConfigMap/hub", HUB_RESTART, "-data.checksum_hook-image-puller: (hash)",
+              "+data.checksum_hook-image-puller: (hash, changed)")
+        + block("DaemonSet/continuous-image-puller", NONE,
+                f'-metadata.annotations["jhub-ck8s.io/original-images"]: {json.dumps(old_originals)}',
+                f'+metadata.annotations["jhub-ck8s.io/original-images"]: {json.dumps(new_originals)}',
+                RESTART, *[f"+{PULLER_INIT}.{key}: {json.dumps(value)}" for key, value in NEW_PULLER_INIT])
+        + hub_checksums("config-map", "secret")
+        + block("Secret/hub values.yaml", NEXT_SPAWN,
+                '+singleuser.profileList[2].display_name: "Python 3.12"',
+                f'+singleuser.profileList[2].kubespawner_override.image: "{PY312}"',
+                '+singleuser.profileList[2].slug: "py312"')
+        + block("user pod (profile 2: py312)", NEXT_SPAWN, "+(new object)",
+                "  # new: shown against user pod (default)",
+                f'-containers.notebook.image: "{default_image}"', f'+containers.notebook.image: "{PY312}"')
+    )
+    check_case(installed, changed("singleuser.profileList", profiles), text, [
+        ("ConfigMap/hub", "data.checksum_hook-image-puller", "changed", None, None, "hub-restart"),
+        ("DaemonSet/continuous-image-puller", 'metadata.annotations["jhub-ck8s.io/original-images"]', "changed",
+         old_originals, new_originals, "none"),
+        *[("DaemonSet/continuous-image-puller", f"{PULLER_INIT}.{key}", "added", None, value, "restart")
+          for key, value in NEW_PULLER_INIT],
+        ("Deployment/hub", "spec.template.metadata.annotations.checksum/config-map", "changed", None, None, "hub-restart"),
+        ("Deployment/hub", "spec.template.metadata.annotations.checksum/secret", "changed", None, None, "hub-restart"),
+        ("Secret/hub values.yaml", "singleuser.profileList[2].display_name", "added", None, "Python 3.12", "next-spawn"),
+        ("Secret/hub values.yaml", "singleuser.profileList[2].kubespawner_override.image", "added", None, PY312, "next-spawn"),
+        ("Secret/hub values.yaml", "singleuser.profileList[2].slug", "added", None, "py312", "next-spawn"),
+        ("user pod (profile 2: py312)", "", "added", None, None, "next-spawn"),
+        ("user pod (profile 2: py312)", "containers.notebook.image", "changed", default_image, PY312, "next-spawn"),
+    ])
 
 
 def test_changed_user_resources(installed):
-    code, out, err = installed.diff(changed("singleuser.cpu", {"limit": 2}))
-    print("RES", code, out)
-    code, out, err = installed.diff(changed("singleuser.cpu", {"limit": 2}), "-o", "json")
-    print("RESJSON", json_changes(out))
+    pods = ["user pod (default)", "user pod (profile 0: default)", "user pod (profile 1: r)"]
+    path = "containers.notebook.resources.limits.cpu"
+    text = (hub_checksums("secret")
+            + block("Secret/hub values.yaml", NEXT_SPAWN, "-singleuser.cpu.limit: 1", "+singleuser.cpu.limit: 2")
+            + "".join(block(pod, NEXT_SPAWN, f"-{path}: 1.0", f"+{path}: 2.0") for pod in pods))
+    check_case(installed, changed("singleuser.cpu", {"limit": 2}), text, [
+        ("Deployment/hub", "spec.template.metadata.annotations.checksum/secret", "changed", None, None, "hub-restart"),
+        ("Secret/hub values.yaml", "singleuser.cpu.limit", "changed", 1, 2, "next-spawn"),
+        *[(pod, path, "changed", 1.0, 2.0, "next-spawn") for pod in pods],
+    ])
+
+
+def test_changed_oauth_client_secret_is_masked_everywhere(installed):
+    values = changed("hub.config.GenericOAuthenticator.client_secret", NEW_CLIENT_SECRET)
+    key = "hub.config.GenericOAuthenticator.client_secret"
+    text = hub_checksums("secret") + block("Secret/hub values.yaml", HUB_RESTART, f"-{key}: (secret)",
+                                           f"+{key}: (secret, changed)")
+    check_case(installed, values, text, [
+        ("Deployment/hub", "spec.template.metadata.annotations.checksum/secret", "changed", None, None, "hub-restart"),
+        ("Secret/hub values.yaml", key, "changed", None, None, "hub-restart"),
+    ])
+    report = installed.tmp / "report.json"
+    outputs = [installed.diff(values, *extra) for extra in
+               [(), ("-o", "json"), ("--show-secrets",), ("--show-secrets", "-o", "json"), ("--report", str(report))]]
+    assert installed.diff(values, "--show-secrets")[1] == text  # Secret/hub's credentials stay masked
+    shown = "".join(out + err for _, out, err in outputs) + report.read_text()
+    for secret in (CLIENT_SECRET, NEW_CLIENT_SECRET):
+        for form in (secret, base64.b64encode(secret.encode()).decode()):
+            assert form not in shown
+
+
+def test_hub_setting_restarts_the_hub(installed):
+    text = hub_checksums("secret") + block("Secret/hub values.yaml", HUB_RESTART,
+                                           "+hub.config.JupyterHub.concurrent_spawn_limit: 50")
+    check_case(installed, changed("hub.config.JupyterHub.concurrent_spawn_limit", 50), text, [
+        ("Deployment/hub", "spec.template.metadata.annotations.checksum/secret", "changed", None, None, "hub-restart"),
+        ("Secret/hub values.yaml", "hub.config.JupyterHub.concurrent_spawn_limit", "added", None, 50, "hub-restart"),
+    ])
+
+
+def _set_hub_image(installed: Installed, image: str) -> None:
+    """What `kubectl edit deployment hub` does to the hub's image (a strategic merge patch, its field manager)."""
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "hub", "image": image}]}}}}
+    path = f"/apis/apps/v1/namespaces/{installed.namespace}/deployments/hub"
+    answer = installed.api.request("PATCH", path, patch, {"fieldManager": "kubectl-edit"},
+                                   content_type="application/strategic-merge-patch+json")
+    assert answer.ok, answer.describe()
+
+
+def test_object_edited_by_hand_three_way(installed):
+    chart, hotfix = f"{REGISTRY}/jupyterhub/k8s-hub:4.4.0", f"{REGISTRY}/jupyterhub/k8s-hub:4.4.0-hotfix"
+    path = "spec.template.spec.containers[0].image"
+    if installed.helm.major == 3:
+        note = "changed by hand in the cluster: Helm 3's three-way merge sets it back to the chart's value"
+    else:
+        note = ('changed by hand in the cluster: Helm 4 stops with a conflict (Apply failed with 1 conflict: '
+                'conflict with "kubectl-edit" using apps/v1: .spec.template.spec.containers[name="hub"].image); '
+                "--force-conflicts takes it back")
+    _set_hub_image(installed, hotfix)
+    try:
+        text = block("Deployment/hub", HUB_RESTART, f'-{path}: "{hotfix}"', f'+{path}: "{chart}"', f"  # {note}")
+        check_case(installed, BASE_VALUES, text, [("Deployment/hub", path, "changed", hotfix, chart, "hub-restart")])
+    finally:
+        _set_hub_image(installed, chart)
+    assert installed.diff(BASE_VALUES)[:2] == (0, "")
+
+
+def test_running_user_pod_from_before_the_change(installed):
+    secret = installed.api.get("v1", "Secret", "hub", installed.namespace)
+    assert secret.ok, secret.describe()
+    [(_, pod)] = [(name, pod) for name, pod in user_pods(hub_values(secret.body)) if name == "user pod default"]
+    assert pod["metadata"]["name"] == "jupyter-alice"
+    assert pod["metadata"]["labels"]["component"] == "singleuser-server"
+    created = installed.api.create(pod, installed.namespace)
+    assert created.ok, created.describe()
+    try:
+        assert installed.diff(BASE_VALUES)[:2] == (0, "")  # it is what the current config builds
+        old, new = f"{USER_IMAGE}:4.4.0", f"{USER_IMAGE}:4.4.1"
+        code, out, err = installed.diff(changed("singleuser.image.tag", "4.4.1"))
+        running = block("running pod jupyter-alice (user alice)", NEXT_SPAWN, f'-containers.notebook.image: "{old}"',
+                        f'+containers.notebook.image: "{new}"', "  # changes at its next spawn")
+        assert code == 2, err[-2000:]
+        assert out.endswith(block("user pod (profile 0: default)", NEXT_SPAWN, f'-containers.notebook.image: "{old}"',
+                                  f'+containers.notebook.image: "{new}"') + running)
+        code, out, err = installed.diff(changed("singleuser.image.tag", "4.4.1"), "-o", "json")
+        assert json_changes(out)[-1] == ("running pod jupyter-alice (user alice)", "containers.notebook.image",
+                                         "changed", old, new, "next-spawn")
+    finally:
+        installed.api.delete("v1", "Pod", "jupyter-alice", installed.namespace)

@@ -149,3 +149,34 @@ def test_pod_summary_keeps_names_not_values_and_defaults_requests():
                                                    "env": {"JUPYTERHUB_API_TOKEN": "(set)"}}},
                        "volumes": {"home": "persistentVolumeClaim"}}
     assert "tok" not in json.dumps(summary) and "alice" not in json.dumps(summary)
+
+
+def _diff_cli(tmp_path, kubeconfig_text: str):
+    import os
+    import subprocess
+    import sys
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(kubeconfig_text)
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HELM_BIN": "/nonexistent/helm"}
+    return subprocess.run([sys.executable, "-m", "jhub_ck8s.cli", "diff", "jhub", "--detailed-exitcode"],
+                          env=env, capture_output=True, text=True, check=False, timeout=60)
+
+
+BAD_KUBECONFIGS = {
+    "not yaml": "clusters: [\n  - {name: a\n",
+    "no current context": "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n",
+    "nothing listens": ("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                        "clusters: [{name: k, cluster: {server: 'https://127.0.0.1:1', insecure-skip-tls-verify: true}}]\n"
+                        "contexts: [{name: c, context: {cluster: k, user: u}}]\nusers: [{name: u, user: {token: t0ken-x}}]\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_KUBECONFIGS))
+def test_no_cluster_or_a_bad_kubeconfig_is_one_line_and_exit_2(tmp_path, case):
+    result = _diff_cli(tmp_path, BAD_KUBECONFIGS[case])
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: diff needs the cluster: "), result.stderr
+    assert "t0ken-x" not in result.stderr

@@ -79,7 +79,7 @@ def _client(request: ChartRequest, kubeconfig: str | None, env: Mapping[str, str
         client = Client(config)
         client.version()
     except LiveError as exc:
-        raise UserError(f"cannot reach the cluster: {exc}") from None
+        raise UserError(f"diff needs the cluster: {exc}") from None
     return client
 
 

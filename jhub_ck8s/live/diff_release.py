@@ -329,11 +329,20 @@ def user_pod_items(old_pods: Sequence[BuiltPod], new_pods: Sequence[BuiltPod]) -
     items = []
     for key in [*new, *[k for k in old if k not in new]]:
         before, after = old.get(key), new.get(key)
-        name = (after or before).display  # type: ignore[union-attr]
-        if before is None or after is None:
-            items.append(Item(name, Change("", ADDED if before is None else REMOVED, None, None), NEXT_SPAWN))
-        for change in compare(leaves(pod_summary(before.pod)) if before else {},
-                              leaves(pod_summary(after.pod)) if after else {}, None):
+        name = (after or before).display  # type: ignore[union-attr]  # one of them exists
+        if after is None:
+            items.append(Item(name, Change("", REMOVED, None, None), NEXT_SPAWN))
+            continue
+        note = ""
+        if before is None:
+            # a new profile or option: what it changes against the default pod says more than its whole spec
+            default = new.get("default")
+            note = "new: shown against user pod (default)" if default is not None else "new"
+            items.append(Item(name, Change("", ADDED, None, None), NEXT_SPAWN, note))
+            if default is None:
+                continue
+            before = default
+        for change in compare(leaves(pod_summary(before.pod)), leaves(pod_summary(after.pod)), None):
             items.append(Item(name, change, NEXT_SPAWN))
     return items
 
