@@ -78,7 +78,7 @@ class Installed:
         path = values_file(self.tmp, values, f"values-{uuid.uuid4().hex[:6]}.yaml")
         result = self.helm.run("ck8s-jupyter", "diff", self.release, "-n", self.namespace, "--chart-archive", str(CHART),
                                "-f", str(path), "--detailed-exitcode", *extra)
-        print(result.stdout)
+        print(result.stdout[:4000])
         return result.returncode, result.stdout, result.stderr
 
 
@@ -358,3 +358,40 @@ def test_running_user_pod_from_before_the_change(installed):
                                          "changed", old, new, "next-spawn")
     finally:
         installed.api.delete("v1", "Pod", "jupyter-alice", installed.namespace)
+
+
+def test_release_that_does_not_exist_is_the_diff_of_an_install(installed, cluster_module):
+    namespace = cluster_module.make_tenant_namespace(f"diff-new-{uuid.uuid4().hex[:6]}")
+    try:
+        fresh = Installed(installed.helm, namespace, "jhub", installed.tmp, installed.api)
+        code, out, err = fresh.diff(BASE_VALUES, "-o", "json")
+        assert code == 2, err[-2000:]
+        document = json.loads(out)
+        assert document["installed"] is False
+        changes = document["changes"]
+        assert {c["change"] for c in changes} == {"added"}
+        objects = {c["object"] for c in changes}
+        assert {"Deployment/hub", "Deployment/proxy", "Secret/hub", "Secret/hub values.yaml", "ConfigMap/hub",
+                "user pod (default)", "user pod (profile 0: default)", "user pod (profile 1: r)"} <= objects
+        hub_data = [c for c in changes if c["object"] == "Secret/hub" and c["path"].startswith("data")]
+        assert hub_data and all(c["secret"] and c["old"] is None and c["new"] is None for c in hub_data)
+        code, text, err = fresh.diff(BASE_VALUES)
+        assert code == 2 and text.startswith("--- ConfigMap/hub\n+++ ConfigMap/hub\n"), err[-2000:]
+        assert CLIENT_SECRET not in out + text
+        listed = installed.helm.run("list", "-a", "-q", "-n", namespace)
+        assert listed.stdout.split() == []  # nothing was installed
+    finally:
+        cluster_module.delete_namespace(namespace)
+
+
+def test_new_user_pods_are_dry_run_on_the_api_server(installed):
+    """Negative control: without the post-renderer's user-pods transform, the metadata-blocking init
+    container is privileged, and the API server refuses every user pod the new config builds."""
+    values = changed("singleuser.cloudMetadata", {"blockWithIptables": True})
+    code, out, err = installed.diff(values, "-o", "json", "--set", "ck8s.disable={user-pods}")
+    assert code == 2, err[-2000:]
+    refused = {c["object"]: c["note"] for c in json.loads(out)["changes"] if c["note"].startswith("refused")}
+    assert set(refused) == {"user pod (default)", "user pod (profile 0: default)", "user pod (profile 1: r)"}
+    for note in refused.values():
+        assert note.startswith("refused by the API server: ")
+        assert 'violates PodSecurity "restricted:latest"' in note and "block-cloud-metadata" in note

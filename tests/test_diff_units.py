@@ -59,6 +59,10 @@ def test_ordinary_keys_are_not(path):
     assert not secret_leaf(path)
 
 
+def test_an_empty_tree_has_no_leaves():
+    assert leaves({}) == {} and leaves([]) == {} and compare(leaves({}), leaves({"a": 1}), None)[0].change == "added"
+
+
 def test_a_quantity_equals_its_canonical_form_only_under_resources():
     assert compare({"r.requests.cpu": "0.5"}, {"r.requests.cpu": "500m"}, None) == []
     assert compare({"spec.replicas": "1"}, {"spec.replicas": 1}, None) != []

@@ -333,16 +333,14 @@ def user_pod_items(old_pods: Sequence[BuiltPod], new_pods: Sequence[BuiltPod]) -
         if after is None:
             items.append(Item(name, Change("", REMOVED, None, None), NEXT_SPAWN))
             continue
-        note = ""
+        note, default = "", None
         if before is None:
             # a new profile or option: what it changes against the default pod says more than its whole spec
-            default = new.get("default")
+            default = new.get("default") if old else None  # an install: every pod is new, shown whole
             note = "new: shown against user pod (default)" if default is not None else "new"
             items.append(Item(name, Change("", ADDED, None, None), NEXT_SPAWN, note))
-            if default is None:
-                continue
-            before = default
-        for change in compare(leaves(pod_summary(before.pod)), leaves(pod_summary(after.pod)), None):
+        base = leaves(pod_summary(before.pod)) if before else leaves(pod_summary(default.pod)) if default else {}
+        for change in compare(base, leaves(pod_summary(after.pod)), None):
             items.append(Item(name, change, NEXT_SPAWN))
     return items
 

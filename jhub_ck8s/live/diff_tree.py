@@ -77,7 +77,7 @@ def leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
         elif isinstance(node, list) and node:
             for index, value in enumerate(node):
                 walk(value, f"{path}[{index}]")
-        else:
+        elif path:  # an empty tree has no leaves
             found[path.removeprefix(".")] = node
 
     walk(tree, prefix)
