@@ -75,9 +75,13 @@ class Installed:
     proxy_checksums: tuple[str, str] = ("", "")
 
     def diff(self, values: dict[str, Any], *extra: str) -> tuple[int, str, str]:
+        import time
+
         path = values_file(self.tmp, values, f"values-{uuid.uuid4().hex[:6]}.yaml")
+        started = time.monotonic()
         result = self.helm.run("ck8s-jupyter", "diff", self.release, "-n", self.namespace, "--chart-archive", str(CHART),
                                "-f", str(path), "--detailed-exitcode", *extra)
+        print(f"[{self.helm.name}] diff took {time.monotonic() - started:.1f} s")
         print(result.stdout[:4000])
         return result.returncode, result.stdout, result.stderr
 

@@ -184,3 +184,24 @@ def test_no_cluster_or_a_bad_kubeconfig_is_one_line_and_exit_2(tmp_path, case):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: diff needs the cluster: "), result.stderr
     assert "t0ken-x" not in result.stderr
+
+
+def test_colour_on_request_only():
+    old, new = [deployment("hub:1", "aaaa")], [deployment("hub:2", "aaaa")]
+    result = DiffResult(object_items(_state(old, new)))
+    plain, coloured = diff_output.text(result), diff_output.text(result, colour=True)
+    assert "\033[" not in plain
+    assert coloured.splitlines()[-2:] == ['\033[31m-spec.template.spec.containers[0].image: "hub:1"\033[0m',
+                                          '\033[32m+spec.template.spec.containers[0].image: "hub:2"\033[0m']
+
+
+def test_hand_edit_on_helm_4_names_the_conflict_the_api_server_reports():
+    from jhub_ck8s.live.diff import _with_conflicts
+
+    old = [deployment("hub:1", "aaaa")]
+    live = {"Deployment/hub": deployment("hub:1", "aaaa", replicas=3)}
+    items = object_items(_state(old, old, live, 4))
+    conflicted = _with_conflicts(items, {"Deployment/hub": 'Apply failed with 1 conflict: conflict with "kubectl-edit"'})
+    assert conflicted[0].note == ('changed by hand in the cluster: Helm 4 stops with a conflict (Apply failed with 1 '
+                                  'conflict: conflict with "kubectl-edit"); --force-conflicts takes it back')
+    assert _with_conflicts(items, {})[0].note == "changed by hand in the cluster: Helm 4's server-side apply sets it back"
