@@ -33,6 +33,9 @@ from conftest import REPO, TOOLS, Z2JH, Z2JH_MISSING
 from controlplane import POLICIES, SAFEGUARDS_LABEL, TENANT_USER
 from registry_fixtures import PASSWORD, USER, build_images, delete_manifest, push, skip_reason, start_registry
 
+# the plugin installed in a private Helm 3 and Helm 4 home, as the e2e tests install it (fixtures)
+from test_e2e_helm import e2e_plugin, helm_errors, tenant_helm  # noqa: F401
+
 pytestmark = pytest.mark.preflight
 
 CHART = Z2JH / "chart" / "jupyterhub-4.4.0.tgz"
@@ -591,3 +594,32 @@ def test_silent_registry_is_a_failed_image_check_after_the_timeout(world, namesp
     assert [r["subject"] for r in failed] == [f"{silent}/jupyterhub/silent:1"], report
     assert "did not answer within 1s" in failed[0]["message"]
     print(f"preflight with a silent registry took {elapsed:.1f}s")
+
+
+# ------------------------------------------------------------------ deploy, Helm 3 and 4
+
+
+def test_deploy_stops_on_a_failed_preflight(world, namespace, tenant_helm, tmp_path):  # noqa: F811
+    helm = tenant_helm
+    deploy = ["ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART),
+              "-f", str(world.values_file(tmp_path))]
+    assert world.cluster.admin_api.delete("v1", "Secret", "pull-secret", namespace).ok
+    stopped = helm.run(*deploy)
+    assert stopped.returncode == 1, stopped.stderr
+    assert "preflight failed: nothing was deployed" in stopped.stderr
+    assert "images-pull-secret: pull secret pull-secret does not exist" in stopped.stderr
+    assert "running helm upgrade" not in stopped.stderr
+    assert "jhub" not in helm.run("list", "-a", "-q", "-n", namespace).stdout.split()
+    assert world.cluster.tenant_api.get("apps/v1", "Deployment", "hub", namespace).status == 404
+    # control: the pull secret back, preflight passes and the release is installed
+    world.stage(namespace)
+    installed = helm.run(*deploy)
+    try:
+        assert installed.returncode == 0, helm_errors(installed)
+        assert "running helm upgrade --install jhub" in installed.stderr
+        assert world.cluster.tenant_api.get("apps/v1", "Deployment", "hub", namespace).ok
+        # an upgrade: every live object is judged by a dry-run apply, and it still passes
+        code, report = world.preflight(namespace, world.values_file(tmp_path))
+        assert code == 0, report
+    finally:
+        helm.run("uninstall", "jhub", "-n", namespace)
