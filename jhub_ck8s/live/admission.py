@@ -85,5 +85,6 @@ def run(ctx: Context) -> Iterator[Result]:
     yield from found
     if not any(r.outcome == FAIL for r in found):
         yield Result("admission-user-pods", GROUP, PASS,
-                     f"all {len(pods)} user pods the hub would spawn admitted by a server-side dry run"
+                     f"{'all ' if len(pods) > 1 else ''}{len(pods)} user pod{'s' if len(pods) > 1 else ''} the hub would spawn "
+                     "admitted by a server-side dry run"
                      + (" (with warnings)" if found else ""))

@@ -187,6 +187,7 @@ def _quota_key(key: str) -> str | None:
 def _check_quota(ctx: Context, quota: dict[str, Any], release: dict[str, Fraction], per_user: dict[str, Fraction],
                  held: dict[str, Fraction]) -> Result:
     users = ctx.options.users
+    plural = f"{users} user" + ("" if users == 1 else "s")
     hard = (quota.get("status") or {}).get("hard") or (quota.get("spec") or {}).get("hard") or {}
     used = (quota.get("status") or {}).get("used") or {}
     subject = label(quota)
@@ -213,11 +214,11 @@ def _check_quota(ctx: Context, quota: dict[str, Any], release: dict[str, Fractio
                          f" {fmt(key, max(left, Fraction(0)))} left (hard {fmt(key, limit)}, used {fmt(key, in_use)})")
     fits = f"{fit} concurrent users fit (limited by {limiting})" if fit is not None else "users use nothing this quota counts"
     if short:
-        return Result("capacity-quota", GROUP, FAIL, f"{subject} too small for the release and {users} users: "
+        return Result("capacity-quota", GROUP, FAIL, f"{subject} too small for the release and {plural}: "
                       + "; ".join(short) + f"; {fits}",
                       "ask the platform administrator for a larger quota, or lower the requests/limits "
                       "(singleuser.cpu/memory, hub/proxy resources) or --users", subject)
-    return Result("capacity-quota", GROUP, PASS, f"{subject} holds the release and {users} users; {fits}", subject=subject)
+    return Result("capacity-quota", GROUP, PASS, f"{subject} holds the release and {plural}; {fits}", subject=subject)
 
 
 def _check_limit_range(ctx: Context, lr: dict[str, Any], uses: list[PodUse], ranges: list[dict[str, Any]]) -> Iterator[Result]:
