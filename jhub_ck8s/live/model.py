@@ -84,6 +84,7 @@ class Context:
     release: Release
     options: Options = field(default_factory=Options)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -91,13 +92,13 @@ class Context:
         return self.client.namespace
 
     def cached(self, key: str, compute: Callable[[], T]) -> T:
-        """``compute()`` once per run (user pods, live objects) shared by every check."""
+        """``compute()`` once per run (user pods, live objects), shared by every check; checks
+        run in parallel, so a second caller waits for the first one's value."""
         with self._lock:
-            if key in self._cache:
-                return self._cache[key]
-        value = compute()
-        with self._lock:
-            self._cache.setdefault(key, value)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._cache:
+                self._cache[key] = compute()
             return self._cache[key]
 
 

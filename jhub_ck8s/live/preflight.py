@@ -108,14 +108,21 @@ class Report:
 
 def run(client: Client, release: Release, options: Options | None = None,
         only: Sequence[str] | None = None) -> Report:
+    from concurrent.futures import ThreadPoolExecutor
+
     ctx = Context(client, release, options or Options())
     report = Report(release.name, client.namespace, client.config.context, client.config.server)
-    for module in check_modules():
+    modules = [m for m in check_modules() if not only or m.__name__.rsplit(".", 1)[1] in only]
+
+    def run_group(module: ModuleType) -> list[Result]:
         name = module.__name__.rsplit(".", 1)[1]
-        if only and name not in only:
-            continue
         try:
-            report.results.extend(module.run(ctx))
+            return list(module.run(ctx))
         except LiveError as exc:
-            report.results.append(Result(f"{name}-error", module.GROUP, FAIL, str(exc), ""))
+            return [Result(f"{name}-error", module.GROUP, FAIL, str(exc), "")]
+
+    # the groups wait on the network: they run side by side, and are reported in CHECKS order
+    with ThreadPoolExecutor(max_workers=len(modules) or 1) as pool:
+        for results in pool.map(run_group, modules):
+            report.results.extend(results)
     return report
