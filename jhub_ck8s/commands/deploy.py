@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     )
     add_chart_arguments(deploy, release_required=True)
     add_install_arguments(deploy)
-    add_preflight_arguments(deploy)
+    add_preflight_arguments(deploy, kubeconfig=False)
     deploy.add_argument("--skip-preflight", action="store_true",
                         help="do not run helm ck8s-jupyter preflight first (it stops the deploy on failures)")
     deploy.set_defaults(handler=run_deploy)

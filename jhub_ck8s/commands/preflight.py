@@ -36,15 +36,19 @@ exit codes: 0 nothing failed; 1 a check failed (with --fail-on warn, or warned);
 """
 
 
-def add_preflight_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags preflight shares with ``deploy``."""
+def add_preflight_arguments(parser: argparse.ArgumentParser, *, kubeconfig: bool = True) -> None:
+    """The flags preflight shares with ``deploy`` (which takes no ``--kubeconfig``: its helm
+    call would not see it; inside helm, helm's own ``--kubeconfig`` sets ``$KUBECONFIG`` for both)."""
     parser.add_argument("--users", type=_positive_int, default=1, metavar="N",
                         help="concurrent user servers the quota must hold (default: 1)")
     parser.add_argument("--registry-timeout", type=_positive_float, default=10.0, metavar="SECONDS",
                         help="time-out of each registry request (default: 10)")
     parser.add_argument("--fail-on", choices=("fail", "warn"), default="fail",
                         help="warn: warnings fail the preflight too (default: fail)")
-    parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (as helm; inside helm, $KUBECONFIG)")
+    if kubeconfig:
+        parser.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (as helm; inside helm, $KUBECONFIG)")
+    else:
+        parser.set_defaults(kubeconfig=None)
 
 
 def _positive_int(text: str) -> int:
