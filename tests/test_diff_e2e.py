@@ -32,6 +32,7 @@ import pytest
 from conftest import Z2JH, Z2JH_MISSING
 from test_e2e_helm import (  # noqa: F401  (e2e_plugin and tenant_helm are fixtures)
     REGISTRY,
+    SKIP_PREFLIGHT,
     TenantHelm,
     e2e_plugin,
     helm_errors,
@@ -93,7 +94,8 @@ def installed(cluster_module, tenant_helm, tmp_path_factory) -> Iterator[Install
     namespace = cluster_module.make_tenant_namespace(f"diff-{tenant_helm.name}-{uuid.uuid4().hex[:6]}")
     tmp = tmp_path_factory.mktemp(f"diff-{tenant_helm.name}")
     values = values_file(tmp, BASE_VALUES)
-    deploy = ["ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART), "-f", str(values)]
+    deploy = ["ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART), "-f", str(values),
+              SKIP_PREFLIGHT]  # preflight would look for the images at harbor.example.com, which no registry serves here
     result = tenant_helm.run(*deploy)
     assert result.returncode == 0, helm_errors(result)
     release = Installed(tenant_helm, namespace, "jhub", tmp, cluster_module.tenant_api)

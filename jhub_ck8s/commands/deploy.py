@@ -1,6 +1,7 @@
 """``helm ck8s-jupyter deploy`` and ``render``: the release through the wrapper chart and the post-renderer.
 
-``deploy`` runs ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
+``deploy`` runs ``preflight`` first (``--skip-preflight`` turns it off) and stops when
+it fails; then ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
 go to stdout, for GitOps or review); both hand helm our post-renderer and print its report
 once helm is done (Helm 4 throws a post-renderer's stderr away; the report file is read
 back on both majors). Exit code: the post-renderer's when it failed, else 1 when helm
@@ -13,6 +14,7 @@ import argparse
 from typing import Any
 
 from .chart_flags import add_chart_arguments, add_install_arguments, chart_request, show_outcome, show_start
+from .preflight import add_preflight_arguments, preflight_gate
 
 DEPLOY_EPILOG = "example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait"
 RENDER_EPILOG = "example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml"
@@ -25,6 +27,9 @@ def register(subparsers: Any) -> None:
     )
     add_chart_arguments(deploy, release_required=True)
     add_install_arguments(deploy)
+    add_preflight_arguments(deploy, kubeconfig=False)
+    deploy.add_argument("--skip-preflight", action="store_true",
+                        help="do not run helm ck8s-jupyter preflight first (it stops the deploy on failures)")
     deploy.set_defaults(handler=run_deploy)
 
     render = subparsers.add_parser(
@@ -46,6 +51,10 @@ def _run(args: argparse.Namespace, *, install: bool) -> int:
 
 
 def run_deploy(args: argparse.Namespace) -> int:
+    if not args.skip_preflight:
+        code = preflight_gate(args)
+        if code:
+            return code
     return _run(args, install=True)
 
 

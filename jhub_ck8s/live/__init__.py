@@ -12,6 +12,7 @@ from __future__ import annotations
 from .client import (
     AccessReview,
     ApiError,
+    BadRequest,
     Client,
     ConfigError,
     Conflict,
@@ -30,6 +31,7 @@ from .client import (
 __all__ = [
     "AccessReview",
     "ApiError",
+    "BadRequest",
     "Client",
     "ConfigError",
     "Conflict",

@@ -23,7 +23,7 @@ safe to share between threads (one connection per thread, kept alive).
 
 **Errors** are ``LiveError`` subclasses with one line for a person: ``ConfigError``
 (bad or unreadable kubeconfig), ``Unreachable`` (no answer, TLS failure, time-out),
-and ``ApiError`` for the server's refusals, typed by status: ``Unauthorized`` (401),
+and ``ApiError`` for the server's refusals, typed by status: ``BadRequest`` (400), ``Unauthorized`` (401),
 ``Forbidden`` (403), ``NotFound`` (404, also an unknown kind), ``Conflict`` (409),
 ``Invalid`` (422). An ``ApiError`` keeps the server's own message (``server_message``),
 its HTTP ``status`` and ``reason``.
@@ -81,6 +81,10 @@ class ApiError(LiveError):
         self.server_message = server_message
 
 
+class BadRequest(ApiError):
+    """400: the request cannot be decoded (unknown or duplicate fields with strict validation)."""
+
+
 class Unauthorized(ApiError):
     """401: the credentials were refused (expired token or certificate?)."""
 
@@ -101,7 +105,7 @@ class Invalid(ApiError):
     """422: the object does not validate (field errors, admission that reports as Invalid)."""
 
 
-_BY_STATUS: dict[int, type[ApiError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Invalid}
+_BY_STATUS: dict[int, type[ApiError]] = {400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Invalid}
 
 
 # ------------------------------------------------------------------------ configuration
