@@ -192,6 +192,7 @@ BIG ?=
 SHARED ?=
 bench: setup
 	$(VPY) bench/bench.py $(if $(filter 1 yes true,$(BIG)),--big) $(if $(filter 1 yes true,$(SHARED)),--shared-labels)
+	$(VPY) bench/preflight_bench.py
 
 check-tools: setup
 	@$(BIN)/helm3 version --short

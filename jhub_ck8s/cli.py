@@ -36,6 +36,8 @@ MAIN_EPILOG = """\
 commands:
   deploy RELEASE [CHART]     helm upgrade --install through the wrapper chart and the post-renderer
   render [RELEASE] [CHART]   the same with helm template, to stdout (GitOps, review)
+  preflight RELEASE [CHART]  will the release work in this namespace? every check against the live cluster
+  diff RELEASE [CHART]       what deploy would change: objects, the hub's config key by key, user pods
   images                     list every image the release needs, user pods included
   mirror                     copy them to Harbor with skopeo, write images.lock.yaml (--verify checks)
   check [FILE|-]             would the platform admit the release and the user pods it spawns?

@@ -127,3 +127,31 @@ def dry_run_flag(version: HelmVersion) -> str:
 
 def atomic_flag(version: HelmVersion) -> str:
     return "--atomic" if version.major < 4 else "--rollback-on-failure"
+
+
+def server_dry_run_flag(version: HelmVersion) -> str:
+    """The dry run Helm itself does for an upgrade with the cluster: ``lookup`` reads the live
+    objects (the release's generated tokens are kept) and the API server validates.
+    The same spelling on Helm 3 (3.13+) and Helm 4."""
+    return "--dry-run=server"
+
+
+def get_manifest(helm: Helm, release: str, namespace: str | None, kube_context: str | None) -> str | None:
+    """``helm get manifest``: the last deployed release's objects, or None if there is no such release.
+
+    A helm failure for any other reason (no cluster, a bad kubeconfig, no access) is a
+    UserError with helm's own last line.
+    """
+    args = ["get", "manifest", release]
+    if namespace:
+        args += ["--namespace", namespace]
+    if kube_context:
+        args += ["--kube-context", kube_context]
+    result = helm.run(args, capture=True)
+    if result.returncode == 0:
+        return result.stdout or ""
+    lines = [line.strip() for line in (result.stderr or "").splitlines() if line.strip()]
+    last = lines[-1] if lines else f"exit {result.returncode}"
+    if "release: not found" in last:
+        return None
+    raise UserError(f"helm get manifest {release} failed: {last.removeprefix('Error: ')}")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import chart as charts
 from .errors import UserError
-from .helm import Helm, HelmVersion, atomic_flag, dry_run_flag, post_renderer_for
+from .helm import Helm, HelmVersion, atomic_flag, dry_run_flag, post_renderer_for, server_dry_run_flag
 from .report import REPORT_ENV, SavedReport
 
 WRAPPER_CHART_NAME = "jupyterhub-ck8s"
@@ -75,6 +75,8 @@ class InstallOptions:
     wait: bool = False
     timeout: str | None = None  # a Go duration, as helm --timeout
     create_namespace: bool = False
+    server_dry_run: bool = False  # --dry-run=server: what an upgrade would store, nothing changed (diff)
+    output: str | None = None  # --output (json: the release as data, its manifest included)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is
     if install is not None:
         if install.dry_run:
             command.append(dry_run_flag(version))
+        elif install.server_dry_run:
+            command.append(server_dry_run_flag(version))
         if install.atomic:
             command.append(atomic_flag(version))
         if install.wait:
@@ -201,6 +205,8 @@ def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is
             command += ["--timeout", install.timeout]
         if install.create_namespace:
             command.append("--create-namespace")
+        if install.output:
+            command += ["--output", install.output]
     return command, notes
 
 

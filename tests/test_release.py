@@ -80,8 +80,8 @@ def test_a_request_refuses_a_flag_that_is_not_a_set_flag() -> None:
 
 
 def test_every_command_registers_the_same_way_in_a_fixed_order(capsys: pytest.CaptureFixture[str]) -> None:
-    minimal = {"deploy": ["jhub"], "import-values": ["old.yaml"]}
-    names = ["deploy", "render", "images", "mirror", "check", "init", "import-values", "setup"]
+    minimal = {"deploy": ["jhub"], "preflight": ["jhub"], "import-values": ["old.yaml"]}
+    names = ["deploy", "render", "preflight", "images", "mirror", "check", "init", "import-values", "setup"]
     for name in names:
         args = _args(name, *minimal.get(name, []))
         assert args.command == name and callable(args.handler), name

@@ -145,7 +145,7 @@ def test_stream_findings_name_key_paths_only() -> None:
     import base64
 
     from jhub_ck8s.hubconfig import find
-    from jhub_ck8s.wellformed import parse
+    from jhub_ck8s.stream import parse
 
     hub_values = {"hub": {"config": {
         "JupyterHub": {"authenticator_class": "github", "admin_users": ["boss@example.com"]},

@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 
 # the order of --help: the everyday path first (deploy, render, images, mirror, check), then one-off helpers
-MODULES = ("deploy", "images", "mirror", "check", "init", "import_values", "setup")
+MODULES = ("deploy", "preflight", "diff", "images", "mirror", "check", "init", "import_values", "setup")
 
 
 def command_modules() -> list[ModuleType]:

@@ -98,8 +98,8 @@ def _values_rules(text: str, result: Audit, allow: list[str]) -> None:
     ``--allow-example KIND/NAME[.WHERE]`` accepts one on purpose."""
     from ..check.model import ERROR, Finding, Subject
     from ..hubconfig import find
+    from ..stream import parse
     from ..values_lint import lint_stream
-    from ..wellformed import parse
 
     documents = parse(text)
     hub = find(documents)

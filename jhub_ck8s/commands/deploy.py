@@ -1,6 +1,7 @@
 """``helm ck8s-jupyter deploy`` and ``render``: the release through the wrapper chart and the post-renderer.
 
-``deploy`` runs ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
+``deploy`` runs ``preflight`` first (``--skip-preflight`` turns it off) and stops when
+it fails; then ``helm upgrade --install``, ``render`` runs ``helm template`` (the manifests
 go to stdout, for GitOps or review); both hand helm our post-renderer and print its report
 once helm is done (Helm 4 throws a post-renderer's stderr away; the report file is read
 back on both majors). Before helm runs, the values are read as helm will merge them: a
@@ -15,6 +16,7 @@ import argparse
 from typing import Any
 
 from .chart_flags import add_chart_arguments, add_install_arguments, prepared_request, show_outcome, show_start
+from .preflight import add_preflight_arguments, preflight_gate
 
 DEPLOY_EPILOG = "example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait"
 RENDER_EPILOG = "example:\n  helm ck8s-jupyter render jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz > release.yaml"
@@ -27,6 +29,9 @@ def register(subparsers: Any) -> None:
     )
     add_chart_arguments(deploy, release_required=True)
     add_install_arguments(deploy)
+    add_preflight_arguments(deploy, kubeconfig=False)
+    deploy.add_argument("--skip-preflight", action="store_true",
+                        help="do not run helm ck8s-jupyter preflight first (it stops the deploy on failures)")
     deploy.set_defaults(handler=run_deploy)
 
     render = subparsers.add_parser(
@@ -41,6 +46,11 @@ def _run(args: argparse.Namespace, *, install: bool) -> int:
     from .. import release
 
     with prepared_request(args, install=install) as request:
+        # the values were read and linted once, for the preflight and the release alike
+        if install and not args.skip_preflight:
+            code = preflight_gate(args, request)
+            if code:
+                return code
         # helm's own output goes straight to the terminal: say first what it is going to do
         outcome = release.run_chart(request, on_start=lambda call: show_start(call, command=install))
     show_outcome(outcome, quiet=args.quiet)
