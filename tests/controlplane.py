@@ -11,6 +11,9 @@ if str(REPO / "tools") not in sys.path:
     sys.path.insert(0, str(REPO / "tools"))
 
 from sandbox.controlplane import (
+    POLICIES,
+    SAFEGUARDS_LABEL,
+    TENANT_USER,
     Binaries,
     ControlPlane,
     ControlPlaneError,
@@ -18,4 +21,4 @@ from sandbox.controlplane import (
     find_binaries,
 )
 
-__all__ = ["Binaries", "ControlPlane", "ControlPlaneError", "Identity", "find_binaries"]
+__all__ = ["POLICIES", "SAFEGUARDS_LABEL", "TENANT_USER", "Binaries", "ControlPlane", "ControlPlaneError", "Identity", "find_binaries"]

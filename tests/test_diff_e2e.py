@@ -53,6 +53,8 @@ BASE_VALUES: dict[str, Any] = {
     "jupyterhub": {
         "hub": {"config": {"GenericOAuthenticator": {"client_id": "jhub", "client_secret": CLIENT_SECRET}}},
         "scheduling": {"userScheduler": {"enabled": False}, "podPriority": {"enabled": False}},
+        # no workloads run on this control plane: Helm 4 (which deploys the hook image-puller) would wait for its Job
+        "prePuller": {"hook": {"enabled": False}},
         "singleuser": {
             "cloudMetadata": {"blockWithIptables": False},
             "profileList": [
@@ -384,17 +386,16 @@ def test_release_that_does_not_exist_is_the_diff_of_an_install(installed, cluste
         code, text, err = fresh.diff(BASE_VALUES)
         assert code == 2 and text.startswith("--- ConfigMap/hub\n+++ ConfigMap/hub\n"), err[-2000:]
         assert CLIENT_SECRET not in out + text
-        listed = installed.helm.run("list", "-a", "-q", "-n", namespace)
-        assert listed.stdout.split() == []  # nothing was installed
+        assert installed.helm.releases(namespace) == []  # nothing was installed
     finally:
         cluster_module.delete_namespace(namespace)
 
 
 def test_new_user_pods_are_dry_run_on_the_api_server(installed):
-    """Negative control: without the post-renderer's user-pods transform, the metadata-blocking init
+    """Negative control: without the post-renderer's cloud-metadata transform, the metadata-blocking init
     container is privileged, and the API server refuses every user pod the new config builds."""
     values = changed("singleuser.cloudMetadata", {"blockWithIptables": True})
-    code, out, err = installed.diff(values, "-o", "json", "--set", "ck8s.disable={user-pods}")
+    code, out, err = installed.diff(values, "-o", "json", "--set", "ck8s.disable={cloud-metadata}")
     assert code == 2, err[-2000:]
     refused = {c["object"]: c["note"] for c in json.loads(out)["changes"] if c["note"].startswith("refused")}
     assert set(refused) == {"user pod (default)", "user pod (profile 0: default)", "user pod (profile 1: r)"}

@@ -118,6 +118,12 @@ class TenantHelm:
         print(f"$ {self.name} {' '.join(args)}\n-> exit {result.returncode}\n{result.stderr}")
         return result
 
+    def releases(self, namespace: str) -> list[str]:
+        """Every release in ``namespace``, in any state (Helm 3 needs ``-a``; Helm 4 lists all and has no ``-a``)."""
+        listed = self.run("list", "-q", "-n", namespace, *(["-a"] if self.major == 3 else []))
+        assert listed.returncode == 0, listed.stderr
+        return listed.stdout.split()
+
 
 def helm_errors(result: subprocess.CompletedProcess) -> str:
     """helm's error lines (its message can be far from the end, before the post-renderer's report)."""
@@ -282,8 +288,7 @@ def assert_nothing_left(cluster, helm: TenantHelm, objects: list[dict[str, Any]]
         assert answer.status == 404, f"{label(obj)} is left after uninstall: {answer.describe()}"
     after = set(cluster.tenant_api.namespaced_objects(namespace))
     assert after == before, f"left behind: {sorted(after - before)}; gone: {sorted(before - after)}"
-    listed = helm.run("list", "-a", "-q", "-n", namespace)
-    assert release not in listed.stdout.split()
+    assert release not in helm.releases(namespace)
 
 
 def assert_pods_admitted(cluster, objects: list[dict[str, Any]], namespace: str) -> int:
@@ -620,7 +625,7 @@ def test_raw_release_is_refused_by_the_api_server(cluster, tenant_helm, tenant_n
     spawned = [name for name in verdicts if name.startswith("spawned")]
     assert spawned and all(refused.get(name) == {"pod-security"} for name in spawned), refused
     # nothing of it was stored
-    assert helm.run("list", "-a", "-q", "-n", namespace).stdout.split() == []
+    assert helm.releases(namespace) == []
 
 
 @pytest.mark.parametrize("post_render", [False, True], ids=["raw", "post-rendered"])
