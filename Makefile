@@ -19,6 +19,7 @@
 #   make sandbox-stop  stop a sandbox started by make sandbox (no process, no file left)
 #   make check-tools   print the installed tools' versions and validate a sample with kubeconform
 #   make clean         remove .venv and .tools
+#   make clean-cache   remove the per-user Go module and build caches (~/.cache/jhub-ck8s): the next setup builds cold
 #
 # Pins and hashes: tools/versions.mk.  Nothing is installed outside the work tree
 # except the Debian packages.
@@ -52,7 +53,7 @@ VENV_STAMP := $(VENV)/.jhub-ck8s-installed
 TOOLSETUP  := $(PYTHON) tools/toolsetup.py
 
 .PHONY: help demo setup setup-debian venv kubeconform kustomize helm helm3 helm4 schemas yamlread test lint \
-        bench check-tools clean
+        bench check-tools clean clean-cache
 
 help:
 	@sed -n 's/^#   make /make /p' $(firstword $(MAKEFILE_LIST))
@@ -205,3 +206,8 @@ check-tools: setup
 clean:
 	@if [ -d $(TOOLS) ]; then chmod -R u+w $(TOOLS); fi
 	rm -rf $(VENV) $(TOOLS)
+
+# The Go caches are per user, outside the checkout (tools/go-env.sh); the module cache is read-only.
+clean-cache:
+	@cache=$$(source tools/go-env.sh && jhub_ck8s_cache); \
+	if [ -d "$$cache" ]; then chmod -R u+w "$$cache"; rm -rf "$$cache"; echo "removed $$cache"; fi
