@@ -83,6 +83,18 @@ def test_kubeconfig_list_merges_first_wins_and_paths_are_relative_to_their_file(
     assert (only.context, only.namespace) == ("other", "default")
 
 
+def test_a_token_file_that_is_not_utf8_is_one_config_error(tmp_path):
+    """Not a traceback (exit 3): the file's bytes are never shown."""
+    _config(tmp_path / "config", [_ctx("c", "c", "u", "ns")], current="c",
+            clusters=[{"name": "c", "cluster": {"server": "https://h.example"}}],
+            users=[{"name": "u", "user": {"tokenFile": "token"}}])
+    (tmp_path / "token").write_bytes(b"\xffsecret-bytes\xfe")
+    client = live.Client(load_config(kubeconfig=str(tmp_path / "config")))
+    with pytest.raises(ConfigError) as caught:
+        client.version()
+    assert str(caught.value) == f"cannot read tokenFile {tmp_path / 'token'} of user 'u': not UTF-8 text"
+
+
 def test_default_kubeconfig_is_in_home(tmp_path):
     (tmp_path / ".kube").mkdir()
     _config(tmp_path / ".kube" / "config", [_ctx("c", "c", "u", "ns")], current="c",

@@ -464,8 +464,9 @@ class Client:
         if config.token_file:
             try:
                 token = Path(config.token_file).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(f"cannot read tokenFile {config.token_file} of user {config.user!r}: {exc.strerror}") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+                raise ConfigError(f"cannot read tokenFile {config.token_file} of user {config.user!r}: {reason}") from None
             return {"Authorization": f"Bearer {token}"}
         if config.username and config.password:
             basic = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()

@@ -64,7 +64,7 @@ class DiffRun:
 
 
 def _documents(text: str, what: str) -> list[dict[str, Any]]:
-    from ..documents import read as parse
+    from ..stream import parse
     from ..errors import InputError
 
     try:
