@@ -64,8 +64,8 @@ class DiffRun:
 
 
 def _documents(text: str, what: str) -> list[dict[str, Any]]:
-    from ..stream import parse
     from ..errors import InputError
+    from ..stream import parse
 
     try:
         return [doc.obj for doc in parse(text) if isinstance(doc.obj, dict) and doc.obj.get("kind")]
