@@ -29,7 +29,13 @@ from typing import Any
 import pytest
 import yaml
 from conftest import TOOLS, Z2JH
-from test_e2e_helm import TenantHelm, e2e_plugin, helm_errors, values_file  # noqa: F401 (e2e_plugin: a fixture)
+from test_e2e_helm import (  # noqa: F401 (e2e_plugin: a fixture)
+    SKIP_PREFLIGHT,
+    TenantHelm,
+    e2e_plugin,
+    helm_errors,
+    values_file,
+)
 
 pytestmark = pytest.mark.workloads
 
@@ -71,7 +77,8 @@ def release(workload_plane, workload_helm, tmp_path_factory):
     values = values_file(tmp_path_factory.mktemp("workloads-values"), VALUES)
     started = time.monotonic()
     result = workload_helm.run("ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART_ARCHIVE),
-                               "-f", str(values), "--wait", "--atomic", "--timeout", DEPLOY_TIMEOUT)
+                               "-f", str(values), "--wait", "--atomic", "--timeout", DEPLOY_TIMEOUT,
+                               SKIP_PREFLIGHT)  # preflight would look for the images at harbor.example.com
     print(f"deploy took {time.monotonic() - started:.1f}s\n{result.stdout[-3000:]}")
     yield workload_helm, namespace, result, values
     workload_plane.delete_namespace(namespace)
@@ -178,7 +185,7 @@ def test_a_refused_pod_rolls_the_upgrade_back(workload_plane, release, tmp_path)
     escalation = "jupyterhub.hub.containerSecurityContext.allowPrivilegeEscalation=true"  # else invalid
     refused = helm.run("ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART_ARCHIVE),
                        "-f", str(values), "--mode", "warn", "--set", privileged, "--set", escalation,
-                       "--wait", "--atomic", "--timeout", "10s")
+                       "--wait", "--atomic", "--timeout", "10s", SKIP_PREFLIGHT)
     assert refused.returncode != 0, "a release whose hub pod is refused was deployed"
     output = refused.stdout + refused.stderr
     # named twice before helm waits: by the post-renderer (warn mode), and by the API server's
