@@ -198,9 +198,11 @@ def run_cell(page: Any, code: str, index: int, last: str) -> str:
 
 def test_log_in_and_pick_a_profile_with_an_option(world, release, dora, shots):  # noqa: F811
     log_in_and_pick(dora, shots, "")
-    with shots.step(dora.page, "spawn-pending"):
+    with shots.step(dora.page, "jupyterlab"):
         dora.page.get_by_role("button", name="Start").click()
-        dora.page.wait_for_url(re.compile(rf"/(hub/spawn-pending|user)/{dora.user}/"))
+        # the hub's spawn page, then JupyterLab's launcher through the proxy
+        dora.page.wait_for_url(re.compile(rf"/user/{dora.user}/lab"))
+        dora.page.locator(".jp-LauncherCard[data-category='Notebook']").first.wait_for()
     answer = world.cluster.admin_api.get("v1", "Pod", f"jupyter-{dora.user}", release.namespace)
     assert answer.ok, answer.describe()
     dora.pod = answer.body
@@ -209,10 +211,9 @@ def test_log_in_and_pick_a_profile_with_an_option(world, release, dora, shots): 
 
 def test_jupyterlab_runs_a_cell_as_the_pods_user(world, release, dora, shots):  # noqa: F811
     if not dora.pod:
-        pytest.skip("needs the spawn of the test above")
+        pytest.skip("needs JupyterLab of the test above")
     page = dora.page
-    with shots.step(page, "jupyterlab"):
-        page.wait_for_url(re.compile(rf"/user/{dora.user}/lab"))
+    with shots.step(page, "notebook"):
         page.locator(".jp-LauncherCard[data-category='Notebook']").first.click()
         page.locator(".jp-Notebook .jp-CodeCell .cm-content").first.wait_for()
         # the kernel's handshake: JupyterLab does not run a cell while the kernel is "initializing";
@@ -238,7 +239,7 @@ def test_jupyterlab_runs_a_cell_as_the_pods_user(world, release, dora, shots):  
 
 def test_a_file_written_in_home_is_read_back(world, release, dora, shots):  # noqa: F811
     if dora.server is None:
-        pytest.skip("needs JupyterLab of the test above")
+        pytest.skip("needs the notebook of the test above")
     page, token = dora.page, uuid.uuid4().hex
     with shots.step(page, "file-written"):
         written = run_cell(page, 'from pathlib import Path; note = Path.home() / "note.txt"; '
@@ -253,7 +254,7 @@ def test_a_file_written_in_home_is_read_back(world, release, dora, shots):  # no
 
 def test_stop_the_server_from_the_control_panel(world, release, dora, shots):  # noqa: F811
     if dora.server is None:
-        pytest.skip("needs JupyterLab of the test above")
+        pytest.skip("needs the notebook of the tests above")
     page = dora.page
     with shots.step(page, "control-panel"):
         page.goto(f"{dora.url}/hub/home")
