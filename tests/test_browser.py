@@ -32,6 +32,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,14 @@ def browser(request) -> Iterator[Any]:
     executable = _chromium()
     assert executable is not None
     version = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=60, check=False)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"browser: {version.stdout.strip() or version.stderr.strip()} ({executable}), "
-                            "driven by playwright")
+    said = (f"browser: {version.stdout.strip() or version.stderr.strip()} ({executable}), "
+            f"driven by playwright {metadata.version('playwright')}")
+    print(said)
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown even when output is captured
+            reporter.write_line(f"\n{said}")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
