@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, TOOLS
 from test_e2e_helm import e2e_plugin  # noqa: F401 (a fixture the release needs)
 from test_workloads_spawn import (  # noqa: F401 (world, release: fixtures)
     REGISTRY,
@@ -67,6 +67,9 @@ def _missing() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "playwright is not installed in this venv: run make browser (part of make setup)"
+    for path in (TOOLS / "hub-venv" / "bin" / "jupyter-lab", TOOLS / "hub-venv" / "share" / "jupyter" / "kernels" / "python3"):
+        if not path.exists():
+            return f"{path} not installed (JupyterLab and ipykernel for the user servers): run make sandbox-programs"
     return None
 
 
