@@ -128,6 +128,24 @@ setup: sandbox-programs
 sandbox-programs:
 	@bash tools/sandbox/install-programs.sh $(TOOLS)
 
+# --- the browser test (tests/test_browser.py, pytest -m browser) -------------------------
+#   make browser       Playwright into .venv (requirements-browser.txt, every file hash-checked), told to drive
+#                      Debian's chromium (make setup-debian installs it; no browser download); prints both versions
+.PHONY: browser
+setup: browser
+
+BROWSER_STAMP := $(VENV)/.jhub-ck8s-browser
+
+browser: $(BROWSER_STAMP)
+	@if command -v chromium >/dev/null 2>&1; then \
+	    echo "browser: $$(chromium --version 2>/dev/null), playwright $$($(VPY) -c 'from importlib.metadata import version; print(version("playwright"))')" >&2; \
+	else echo "browser: WARNING: no chromium (Debian: apt-get install chromium): the browser tests will skip" >&2; fi
+
+$(BROWSER_STAMP): requirements-browser.txt | $(VPY) setup-debian
+	$(PIP) install --no-input --progress-bar=off --disable-pip-version-check --require-hashes --no-deps \
+	    --only-binary=:all: -r requirements-browser.txt
+	@touch $@
+
 # --- helm 3 and helm 4 -----------------------------------------------------------
 helm: helm3 helm4
 

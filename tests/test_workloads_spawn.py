@@ -52,7 +52,13 @@ from typing import Any
 import pytest
 import yaml
 from conftest import REPO, TOOLS, Z2JH, Z2JH_MISSING
-from test_e2e_helm import TenantHelm, e2e_plugin, helm_errors, values_file  # noqa: F401 (e2e_plugin: a fixture)
+from test_e2e_helm import (  # noqa: F401 (e2e_plugin: a fixture)
+    SKIP_PREFLIGHT,
+    TenantHelm,
+    e2e_plugin,
+    helm_errors,
+    values_file,
+)
 
 pytestmark = pytest.mark.workloads
 
@@ -308,7 +314,8 @@ def release(world, e2e_plugin, tmp_path_factory) -> Release:  # noqa: F811
     values = values_file(home, world.values)
     world.releases[namespace] = Release(namespace, [], world.token)  # deleted after, whatever happens
     result = helm.run("ck8s-jupyter", "deploy", "jhub", "-n", namespace, "--chart-archive", str(CHART),
-                      "-f", str(values), "--wait", "--atomic", "--timeout", "150s")
+                      "-f", str(values), "--wait", "--atomic", "--timeout", "150s",
+                      SKIP_PREFLIGHT)  # preflight would look for the images at harbor.example.com (test_e2e_helm)
     assert result.returncode == 0, helm_errors(result)
     manifest = helm.run("get", "manifest", "jhub", "-n", namespace)
     assert manifest.returncode == 0, helm_errors(manifest)
@@ -500,9 +507,9 @@ def test_a_deleted_user_pod_stops_its_server(world, release):
              lambda: world.cluster.admin_api.get("v1", "Pod", "jupyter-alice", release.namespace).status == 404, world.alive)
 
 
-def test_without_the_post_renderer_the_spawn_is_refused(world, release):
-    """Negative control: the hub reads the Secret/hub of the release rendered WITHOUT the
-    post-renderer; the API server refuses its user pod (Pod Security), and the hub says so."""
+def raw_release(world: World) -> Release:
+    """A release whose hub reads the Secret/hub rendered WITHOUT the post-renderer (the rest
+    post-rendered, so the hub and the proxy themselves run): hub answering through the proxy."""
     namespace = world.cluster.make_tenant_namespace(f"raw-{uuid.uuid4().hex[:6]}")
     world.releases[namespace] = Release(namespace, [], world.token)  # deleted after, whatever happens
     objects = render_post_rendered(world.workdir, namespace, world.values)
@@ -511,9 +518,16 @@ def test_without_the_post_renderer_the_spawn_is_refused(world, release):
     objects = [raw_secret if o["kind"] == "Secret" and o["metadata"]["name"] == "hub" else o for o in objects]
     raw = world.create(namespace, objects)
     wait_for("the hub's API through the proxy", lambda: hub_api(raw, "GET", "/hub/api/")[0] == 200, world.alive)
-    hub_pod = raw.pods["hub"]["metadata"]["name"]
     assert _hub_process(raw).read("/usr/local/etc/jupyterhub/secret/values.yaml") == base64.b64decode(
         raw_secret["data"]["values.yaml"])
+    return raw
+
+
+def test_without_the_post_renderer_the_spawn_is_refused(world, release):
+    """Negative control: the hub reads the Secret/hub of the release rendered WITHOUT the
+    post-renderer; the API server refuses its user pod (Pod Security), and the hub says so."""
+    raw = raw_release(world)
+    namespace, hub_pod = raw.namespace, raw.pods["hub"]["metadata"]["name"]
 
     status, _ = hub_api(raw, "POST", "/hub/api/users/carol")
     assert status == 201

@@ -54,6 +54,8 @@ KUBECONFORM_BIN_SHA256 := ea49cffe28ec570e67fbf23d95f753afd1a2b6c9ad4c4d45133134
 
 # --- Debian packages needed by the registry/mirroring tests -------------------
 DEBIAN_PACKAGES := skopeo docker-registry umoci apache2-utils
+# the browser the browser test drives (tests/test_browser.py, Playwright: requirements-browser.txt)
+DEBIAN_PACKAGES += chromium
 
 # --- kustomize (built from source through the Go module proxy; `make bench` only) --
 # The baseline post-renderer of bench/bench.py (image renames only). v5.8.3 needs
