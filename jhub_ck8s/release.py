@@ -51,6 +51,7 @@ class PostRenderOptions:
     pin: str | None = None  # lock file: pin images to its digests
     report: str | None = None  # also keep the JSON report here
     keep_hook_puller: bool = False  # Helm 3: keep the hook image-puller although hooks bypass post-renderers
+    gitops: bool = False  # stable renders: the hub's tokens from hub.existingSecret (transforms/gitops.py)
 
     def args(self) -> tuple[str, ...]:
         """The post-renderer's own flags (its report goes to the report file, so it is quiet)."""
@@ -63,6 +64,8 @@ class PostRenderOptions:
             forwarded.append(f"--config={os.path.abspath(self.config)}")
         if self.pin:
             forwarded.append(f"--pin={os.path.abspath(self.pin)}")
+        if self.gitops:
+            forwarded.append("--gitops=true")
         return tuple(forwarded)
 
 
