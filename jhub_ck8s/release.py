@@ -100,6 +100,8 @@ class ChartRequest:
     chart_version: str | None = None  # --version, when CHART is a repository chart
     post_renderer: PostRenderOptions | None = field(default_factory=PostRenderOptions)
     install: InstallOptions | None = None
+    kube_version: str | None = None  # helm template --kube-version (Argo CD's KUBE_VERSION)
+    api_versions: tuple[str, ...] = ()  # helm template --api-versions (Argo CD's KUBE_API_VERSIONS)
 
     def __post_init__(self) -> None:
         unknown = [flag for flag, _ in self.set_flags if flag not in SET_FLAGS]
@@ -195,6 +197,10 @@ def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is
         command += ["--namespace", request.namespace]
     if request.kube_context:
         command += ["--kube-context", request.kube_context]
+    if install is None and request.kube_version:
+        command += ["--kube-version", request.kube_version]
+    for api_version in request.api_versions if install is None else ():
+        command += ["--api-versions", api_version]
     if install is not None:
         if install.dry_run:
             command.append(dry_run_flag(version))

@@ -110,6 +110,8 @@ def chart_request(
         chart_version=args.chart_version,
         post_renderer=post,
         install=options,
+        kube_version=getattr(args, "kube_version", None) or None,
+        api_versions=tuple(v for given in getattr(args, "api_versions", None) or () for v in given.split(",") if v),
     )
 
 

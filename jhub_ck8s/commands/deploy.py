@@ -48,6 +48,11 @@ def register(subparsers: Any) -> None:
         "--output-dir", metavar="DIR",
         help="write one file per object and a kustomization.yaml into DIR instead of stdout",
     )
+    render.add_argument("--kube-version", metavar="VERSION", help="as helm template: the cluster's Kubernetes version")
+    render.add_argument(
+        "--api-versions", action="append", default=[], metavar="LIST",
+        help="as helm template: API versions the cluster serves (repeatable, or comma-separated)",
+    )
     render.set_defaults(handler=run_render)
 
 
