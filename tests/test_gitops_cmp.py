@@ -15,7 +15,8 @@ unchanged. What is shown:
 * Argo CD's parameters reach the render (release name, values files, registry, mode,
   KUBE_VERSION, KUBE_API_VERSIONS).
 
-The server is started once for the module and stopped after (SIGINT: it ignores SIGTERM).
+The server is started once for the module and stopped after (SIGTERM, then, once it has removed
+its socket, SIGKILL: v3.6.2 never leaves its gRPC loop on a signal).
 """
 
 from __future__ import annotations
@@ -96,12 +97,14 @@ def server(plugin_home, tmp_path_factory):
             time.sleep(0.05)
         yield sockets
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        # v3.6.2 answers SIGTERM by removing its socket (no new calls) but never returns from
+        # serving (in a pod the kubelet kills it after the grace period): wait for that, then kill
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while (sockets / SOCKET).exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.kill()
+        process.wait()
         log.close()
 
 
