@@ -408,7 +408,7 @@ def _required(root: Mapping[str, Any], base: Path, values: Values) -> Iterator[F
 _REFERENCE_PARTS = frozenset({"secretKeyRef", "secretRef", "valueFrom", "configMapKeyRef", "envFrom"})
 _NOT_A_SECRET_SUFFIXES = ("url", "uri", "name", "file", "path", "ref", "key_name", "env", "type", "enabled", "create")
 _GITOPS_FIX = (
-    "nothing: in --gitops mode every value ends up in git (Secret/hub values.yaml); move it into the Secret "
+    "no value here: in --gitops mode every value ends up in git (Secret/hub values.yaml); move it into the Secret "
     "named by hub.existingSecret, or an environment variable from it (README, GitOps)"
 )
 

@@ -264,3 +264,27 @@ def test_output_dir_replaces_its_own_files_and_refuses_a_foreign_folder(tmp_path
     assert (foreign / "notes.md").read_text() == "x"
     same = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: o}\n"
     assert hydrate.write(same, tmp_path / "dup") == ["secret-x.yaml", "secret-x-2.yaml"]
+
+
+def test_the_readmes_way_of_moving_client_secret_out_of_the_values_passes_the_gitops_linter(tmp_path):
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("**Moving the OAuth `client_secret` out of the values**", 1)[1]
+    block = re.search(r"^```yaml\n(.*?)^```", section, re.S | re.M).group(1)
+    data = yaml.safe_load(block)
+    data["jupyterhub"]["hub"]["config"] = {
+        "JupyterHub": {"authenticator_class": "google", "admin_users": ["ada@acme.se"]},
+        "GoogleOAuthenticator": {"client_id": "123-abc.apps.googleusercontent.com",
+                                 "oauth_callback_url": "https://jupyter.acme.se/hub/oauth_callback"},
+    }
+    given = tmp_path / "values.yaml"
+    given.write_text(yaml.safe_dump(data))
+    assert [f.line() for f in prepare([str(given)], [], [], tmp_path, wrapper_chart=True, gitops=True).findings] == []
+    # and with the secret left in the file, it is refused
+    data["jupyterhub"]["hub"]["config"]["GoogleOAuthenticator"]["client_secret"] = "GOCSPX-x"
+    given.write_text(yaml.safe_dump(data))
+    refused = prepare([str(given)], [], [], tmp_path, wrapper_chart=True, gitops=True).findings
+    assert [f.key for f in refused] == ["jupyterhub.hub.config.GoogleOAuthenticator.client_secret"]
