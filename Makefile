@@ -121,6 +121,17 @@ sandbox: setup
 sandbox-stop:
 	@$(PYTHON) tools/sandbox stop
 
+# --- Argo CD's plugin server and our client of it (the GitOps tests) ----------------
+#   make argocd        build argocd-cmp-server and cmp-call (Argo CD v3.6.2, pinned, verified) into .tools/bin
+# From the Go module tools/argocd/ (pins and how they are verified: tools/versions.mk).
+# Part of setup; about 5 minutes cold on 2 cores, quick when already built.
+.PHONY: argocd
+setup: argocd
+
+argocd:
+	@bash tools/argocd-build.sh $(TOOLS) $(CURDIR)/tools/argocd $(ARGOCD_VERSION) $(ARGOCD_GOSUM_SHA256) \
+	    '$(ARGOCD_MODULE_H1)' $(ARGOCD_GO_TOOLCHAIN)
+
 # --- the programs the sandbox's stand-in kubelet runs (tools/sandbox/kubelet.py) -----
 .PHONY: sandbox-programs
 setup: sandbox-programs

@@ -69,6 +69,8 @@ FLAGS = (
     Flag("--config", "config", "", "FILE", "settings file (YAML)"),
     Flag("--pin", "pin", "pin", "LOCK", "pin every image to its digest in this lock file (from mirror)"),
     Flag("--report", "report", "", "FILE", f"write the JSON report here (default: ${REPORT_ENV})"),
+    Flag("--gitops", "gitops", "gitops", "true|false",
+         "stable renders for GitOps: the hub's tokens come from hub.existingSecret, none is generated"),
 )
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 # settings key -> the flag that sets it, so messages name what the user typed
@@ -87,6 +89,7 @@ class Flags(NamedTuple):
     config: str | None = None
     pin: str | None = None
     report: str | None = None
+    gitops: str | None = None
     quiet: bool = False
 
 

@@ -51,6 +51,7 @@ class PostRenderOptions:
     pin: str | None = None  # lock file: pin images to its digests
     report: str | None = None  # also keep the JSON report here
     keep_hook_puller: bool = False  # Helm 3: keep the hook image-puller although hooks bypass post-renderers
+    gitops: bool = False  # stable renders: the hub's tokens from hub.existingSecret (transforms/gitops.py)
 
     def args(self) -> tuple[str, ...]:
         """The post-renderer's own flags (its report goes to the report file, so it is quiet)."""
@@ -63,6 +64,8 @@ class PostRenderOptions:
             forwarded.append(f"--config={os.path.abspath(self.config)}")
         if self.pin:
             forwarded.append(f"--pin={os.path.abspath(self.pin)}")
+        if self.gitops:
+            forwarded.append("--gitops=true")
         return tuple(forwarded)
 
 
@@ -97,6 +100,8 @@ class ChartRequest:
     chart_version: str | None = None  # --version, when CHART is a repository chart
     post_renderer: PostRenderOptions | None = field(default_factory=PostRenderOptions)
     install: InstallOptions | None = None
+    kube_version: str | None = None  # helm template --kube-version (Argo CD's KUBE_VERSION)
+    api_versions: tuple[str, ...] = ()  # helm template --api-versions (Argo CD's KUBE_API_VERSIONS)
 
     def __post_init__(self) -> None:
         unknown = [flag for flag, _ in self.set_flags if flag not in SET_FLAGS]
@@ -192,6 +197,10 @@ def _helm_args(request: ChartRequest, chart_path: Path, version: HelmVersion, is
         command += ["--namespace", request.namespace]
     if request.kube_context:
         command += ["--kube-context", request.kube_context]
+    if install is None and request.kube_version:
+        command += ["--kube-version", request.kube_version]
+    for api_version in request.api_versions if install is None else ():
+        command += ["--api-versions", api_version]
     if install is not None:
         if install.dry_run:
             command.append(dry_run_flag(version))

@@ -117,6 +117,7 @@ class Settings(NamedTuple):
     patches: tuple[Patch, ...] = ()
     report: str | None = None
     pin: str | None = None  # path of an image lock file: pin every image to its mirrored digest
+    gitops: bool = False  # stable renders: the hub's tokens from hub.existingSecret (transforms/gitops.py)
 
     @property
     def enforce(self) -> bool:
@@ -385,6 +386,7 @@ _READERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "patches": ("patches", _patches),
     "report": ("report", _str),
     "pin": ("pin", _str),
+    "gitops": ("gitops", _bool),
 }
 SETTING_KEYS = tuple(_READERS)
 

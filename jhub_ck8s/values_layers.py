@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import UserError
 from .release import SET_FLAGS_APPLIED
-from .values_lint import Finding, Origin, Path, Values, allowed_from, is_allowed, lint
+from .values_lint import Finding, Origin, Path, Values, allowed_from, is_allowed, lint, lint_gitops
 
 PathLike = str | _PathLike[str]
 
@@ -368,6 +368,7 @@ def prepare(
     *,
     wrapper_chart: bool,
     defaults: Mapping[str, Any] | None = None,
+    gitops: bool = False,
 ) -> Prepared:
     """Read, import and lint the user's values as helm will merge them (nothing is printed).
 
@@ -406,10 +407,13 @@ def prepare(
             if given == flag:
                 add_set(values, flag, text)
     allowed = allowed_from(values, allow, wrapper=wrapper_chart)
-    findings = lint(values, upstream_root=("jupyterhub",) if wrapper_chart else ())
+    root: tuple[str, ...] = ("jupyterhub",) if wrapper_chart else ()
+    findings = lint(values, upstream_root=root)
+    # GitOps findings are never accepted on purpose: a secret in git, or a render that changes at random
+    refused = lint_gitops(values, upstream_root=root) if gitops else []
     return Prepared(
         tuple(handed), notes,
-        [f for f in findings if not is_allowed(f, allowed)],
+        [f for f in findings if not is_allowed(f, allowed)] + refused,
         [f for f in findings if is_allowed(f, allowed)],
     )
 

@@ -50,6 +50,10 @@ PLACEHOLDER = "placeholder"
 EXAMPLE_NAME = "example-name"
 REQUIRED = "required"
 RULES = (PLACEHOLDER, EXAMPLE_NAME, REQUIRED)
+# GitOps mode only (``render --gitops``, the Argo CD plugin): never accepted on purpose.
+SECRET_IN_VALUES = "secret-in-values"
+NO_STABLE_SOURCE = "no-stable-source"
+GITOPS_RULES = (SECRET_IN_VALUES, NO_STABLE_SOURCE)
 
 ALLOW_KEY = "allowExamples"  # ck8s.allowExamples
 
@@ -398,6 +402,65 @@ def _required(root: Mapping[str, Any], base: Path, values: Values) -> Iterator[F
             yield Finding(REQUIRED, path, "is empty while the Ingress is on", _HOSTS_HELP, _origin(values, path))
 
 
+# --- GitOps mode ------------------------------------------------------------------------------
+
+# Under these keys a secret-sounding name is a reference to a Secret, not its contents.
+_REFERENCE_PARTS = frozenset({"secretKeyRef", "secretRef", "valueFrom", "configMapKeyRef", "envFrom"})
+_NOT_A_SECRET_SUFFIXES = ("url", "uri", "name", "file", "path", "ref", "key_name", "env", "type", "enabled", "create")
+_GITOPS_FIX = (
+    "no value here: in --gitops mode every value ends up in git (Secret/hub values.yaml); move it into the Secret "
+    "named by hub.existingSecret, or an environment variable from it (README, GitOps)"
+)
+
+
+def _secret_value_path(path: Path) -> bool:
+    """Does a scalar at ``path`` (upstream values) hold a secret, not a reference to one?"""
+    names = [part for part in path if isinstance(part, str)]
+    if not names or any(part in _REFERENCE_PARTS for part in names):
+        return False
+    if names[-2:] == ["CryptKeeper", "keys"]:
+        return True
+    last = names[-1].lower().replace("-", "_")
+    if last.endswith(_NOT_A_SECRET_SUFFIXES):
+        return False
+    return _is_secret_key(names[-1])
+
+
+def lint_gitops(values: Values, *, upstream_root: Path = ("jupyterhub",)) -> list[Finding]:
+    """What a GitOps render refuses: a secret written in the values (it would be committed with the
+    rendered Secret/hub), and no ``hub.existingSecret`` for the tokens the chart would generate.
+
+    Key paths only; a secret's value is never in a message.
+    """
+    findings: list[Finding] = []
+    for path, value in _walk(values.data):
+        if path not in values.origins or isinstance(value, Mapping | list) or value in (None, "", False):
+            continue
+        relative = path[len(upstream_root):] if path[: len(upstream_root)] == upstream_root else path
+        if _secret_value_path(relative):
+            findings.append(Finding(
+                SECRET_IN_VALUES, path, "is a secret (value not shown), and this render goes to git", _GITOPS_FIX,
+                _origin(values, path),
+            ))
+    root = _get(values.data, upstream_root)
+    hub = root.get("hub") if isinstance(root, Mapping) else None
+    existing = hub.get("existingSecret") if isinstance(hub, Mapping) else None
+    if not (isinstance(existing, str) and existing):
+        services = hub.get("services") if isinstance(hub, Mapping) else None
+        keys = ["hub.config.ConfigurableHTTPProxy.auth_token", "hub.config.JupyterHub.cookie_secret",
+                "hub.config.CryptKeeper.keys"]
+        keys += sorted(f"hub.services.{name}.apiToken" for name in services) if isinstance(services, Mapping) else []
+        path = (*upstream_root, "hub", "existingSecret")
+        findings.append(Finding(
+            NO_STABLE_SOURCE, path,
+            f"is not set, so {', '.join(keys)} have no stable source (helm template would generate them at "
+            "random on every render)",
+            "the name of a Secret you manage that holds these keys (README, GitOps)",
+            _origin(values, path),
+        ))
+    return findings
+
+
 # --- the allow list -----------------------------------------------------------------------------
 
 
@@ -485,9 +548,12 @@ def lint_stream(documents: Sequence[Any], hub_values: Mapping[str, Any] | None) 
 __all__ = [
     "ALLOW_KEY",
     "EXAMPLE_NAME",
+    "GITOPS_RULES",
+    "NO_STABLE_SOURCE",
     "PLACEHOLDER",
     "REQUIRED",
     "RULES",
+    "SECRET_IN_VALUES",
     "Finding",
     "Origin",
     "StreamFinding",
@@ -497,6 +563,7 @@ __all__ = [
     "host_of",
     "is_allowed",
     "lint",
+    "lint_gitops",
     "lint_stream",
     "normalize_allowed",
     "reserved_name",

@@ -44,3 +44,13 @@ def test_an_unlisted_choice_that_is_off_is_not_reported():
         "image": {"unlisted_choice": {"enabled": False, "kubespawner_override": {"image": "{value}"}}}}}]
     _, findings, _ = apply(values, hub_blind_spots)
     assert findings == []
+
+
+def test_existing_secret_is_no_blind_spot_in_gitops_mode():
+    """With gitops the hub mounts only its token keys of that Secret (transforms/gitops.py): no values.yaml."""
+    from jhub_ck8s.settings import Settings
+
+    values = base_values()
+    values["hub"]["existingSecret"] = "my-hub-secret"
+    _, findings, _ = apply(values, hub_blind_spots, settings=Settings(gitops=True))
+    assert [f for f in findings if f.rule == "existing-secret"] == []

@@ -240,3 +240,19 @@ KWOK_MODSUMS := \
 KWOK_BIN_GO        := go1.26.8 linux/amd64
 KWOK_BIN_SHA256    := de598219a0c9c1d505682915c17eacaf4c4fd6e66e1ad88a4c1234f242779266
 KWOK_STAGES_SHA256 := e3db8f644d94626b79f7bfdfcbdcdd7df5ccc0710581e5dc83a5961ef8768141
+
+# --- Argo CD's plugin server (make argocd; the GitOps tests: tests/test_gitops_cmp.py) ----
+# argocd-cmp-server and our client cmd/cmp-call (which calls it as Argo CD's repo server
+# does), built from github.com/argoproj/argo-cd/v3 by the Go module in tools/argocd/ (go.mod:
+# the version and Argo CD's own replace block; go.sum: every module's hash). Verified by
+# tools/argocd-build.sh as the control plane above: go.sum must have this sha256,
+# `go build -mod=readonly`, and each binary's build info must name Argo CD at ARGOCD_VERSION
+# with ARGOCD_MODULE_H1 (the checksum database's hash of that module). Argo CD 3.6 needs
+# Go 1.27: the go command fetches ARGOCD_GO_TOOLCHAIN through the module proxy.
+# To move to another v3.6.x: change tools/argocd/go.mod (require and the replace block from
+# that release's go.mod), run `go mod tidy` there with the environment of tools/argocd-build.sh,
+# review, update the pins.
+ARGOCD_VERSION      := v3.6.2
+ARGOCD_MODULE_H1    := h1:t6RQrVV4hg9M0+lPMsUvi9e4RnYV9dE99/guXGxG6Lc=
+ARGOCD_GO_TOOLCHAIN := go1.27.3
+ARGOCD_GOSUM_SHA256 := d54dac688863091acf2b5d77f7b2d71dfa0075a48da7b356ec3b789d248235ee

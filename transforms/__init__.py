@@ -23,6 +23,7 @@ from types import ModuleType
 from . import (
     cloud_metadata,
     cluster_scoped,
+    gitops,
     hub_blind_spots,
     images,
     load_balancer,
@@ -57,6 +58,7 @@ _MODULES: tuple[ModuleType, ...] = (
     min_replicas,
     cluster_scoped,
     network_policy,
+    gitops,
     patches,
 )
 

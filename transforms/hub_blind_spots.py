@@ -6,7 +6,8 @@ hardens. Parts of that config cannot be read or hardened here; each is a warning
 naming its key path (never a value of the Secret) and saying that the platform still
 enforces Pod Security and the safeguards at spawn time. Guarantees:
 
-* ``hub.existingSecret`` set: the hub reads another Secret (rule ``existing-secret``);
+* ``hub.existingSecret`` set: the hub reads another Secret (rule ``existing-secret``),
+  except with ``gitops: true``, where the hub mounts only its token keys (``gitops``);
 * ``hub.extraConfig`` set: Python code that may change how pods are built
   (``extra-config``);
 * ``singleuser.profileList`` or ``hub.config.KubeSpawner.profile_list`` that is not a
@@ -47,7 +48,7 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
     if hub is None:
         return
     run = HubFindings(ID, hub)
-    if hub.get("hub.existingSecret"):
+    if hub.get("hub.existingSecret") and not settings.gitops:
         yield run.warning(
             "hub.existingSecret",
             "the hub reads its runtime config from another Secret, so the user pods it spawns are "

@@ -28,6 +28,7 @@ from .. import chart as charts
 from ..errors import UserError
 from ..release import SET_FLAGS, ChartRequest, HelmCall, InstallOptions, Outcome, PostRenderOptions
 from ..settings import MODES
+from ..values_lint import GITOPS_RULES
 
 # Inside `helm ck8s-jupyter`, helm keeps -n and --kube-context for itself and hands them
 # to the plugin in these variables.
@@ -92,7 +93,7 @@ def chart_request(
     env = os.environ if env is None else env
     post = PostRenderOptions(
         registry=args.registry, mode=args.mode, config=args.config, pin=args.pin, report=args.report,
-        keep_hook_puller=args.keep_hook_puller,
+        keep_hook_puller=args.keep_hook_puller, gitops=bool(getattr(args, "gitops", False)),
     ) if post_render else None
     options = InstallOptions(
         dry_run=args.dry_run, atomic=args.atomic, wait=args.wait, timeout=args.timeout,
@@ -109,6 +110,8 @@ def chart_request(
         chart_version=args.chart_version,
         post_renderer=post,
         install=options,
+        kube_version=getattr(args, "kube_version", None) or None,
+        api_versions=tuple(v for given in getattr(args, "api_versions", None) or () for v in given.split(",") if v),
     )
 
 
@@ -145,6 +148,7 @@ def prepared_request(
         prepared = prepare(
             request.values, request.set_flags, getattr(args, "allow_example", None) or (), tmp,
             wrapper_chart=wrapper, defaults=chart_defaults(chart_dir) if wrapper else None,
+            gitops=bool(getattr(args, "gitops", False)),
         )
         for note in prepared.notes:
             say(note)
@@ -155,6 +159,12 @@ def prepared_request(
             for finding in prepared.findings:
                 say(f"error: {finding.line()}")
             count = len(prepared.findings)
+            if any(finding.rule in GITOPS_RULES for finding in prepared.findings):
+                raise ValuesRefused(
+                    f"{count} value{'s' if count > 1 else ''} cannot go into a GitOps render (a secret that would "
+                    "end up in git, tokens with no stable source, or a placeholder); nothing was rendered: see "
+                    "each line above and the README's GitOps section"
+                )
             raise ValuesRefused(
                 f"{count} value{'s are' if count > 1 else ' is'} a placeholder, an example or empty; nothing was "
                 "rendered: fill them in (a second -f file will do), or accept one on purpose with "

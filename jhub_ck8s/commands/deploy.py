@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .chart_flags import add_chart_arguments, add_install_arguments, prepared_request, show_outcome, show_start
+from .chart_flags import add_chart_arguments, add_install_arguments, prepared_request, say, show_outcome, show_start
 from .preflight import add_preflight_arguments, preflight_gate
 
 DEPLOY_EPILOG = "example:\n  helm ck8s-jupyter deploy jhub -n jhub -f values.yaml --chart-archive jupyterhub-4.4.0.tgz --wait"
@@ -39,6 +39,20 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=RENDER_EPILOG,
     )
     add_chart_arguments(render, release_required=False)
+    render.add_argument(
+        "--gitops", action="store_true",
+        help="stable renders for GitOps (Argo CD, Flux): the hub's tokens come from hub.existingSecret, "
+             "secrets in the values are refused, two renders of the same inputs are byte-identical",
+    )
+    render.add_argument(
+        "--output-dir", metavar="DIR",
+        help="write one file per object and a kustomization.yaml into DIR instead of stdout",
+    )
+    render.add_argument("--kube-version", metavar="VERSION", help="as helm template: the cluster's Kubernetes version")
+    render.add_argument(
+        "--api-versions", action="append", default=[], metavar="LIST",
+        help="as helm template: API versions the cluster serves (repeatable, or comma-separated)",
+    )
     render.set_defaults(handler=run_render)
 
 
@@ -62,4 +76,35 @@ def run_deploy(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    return _run(args, install=False)
+    if not (args.gitops or args.output_dir):
+        return _run(args, install=False)
+    return _render_captured(args)
+
+
+def _render_captured(args: argparse.Namespace) -> int:
+    """``render --gitops`` / ``--output-dir``: helm's output is kept and written only when the
+    whole render succeeded and holds objects (an empty render reaching Argo CD with pruning
+    on would delete the release)."""
+    import sys
+    from pathlib import Path
+
+    from .. import hydrate, release
+    from ..errors import EXIT_POLICY
+    from ..stream import parse
+
+    with prepared_request(args, install=False) as request:
+        outcome = release.run_chart(request, capture=True, on_start=lambda call: show_start(call, command=False))
+    if outcome.returncode == 0 and outcome.stderr:
+        sys.stderr.write(outcome.stderr)
+    show_outcome(outcome, quiet=args.quiet)
+    if outcome.exit_code:
+        return outcome.exit_code
+    if not any(not doc.removed for doc in parse(outcome.stdout)):
+        say("error: the render holds no object; nothing was written (an empty render would make GitOps prune the release)")
+        return EXIT_POLICY
+    if args.output_dir:
+        names = hydrate.write(outcome.stdout, Path(args.output_dir))
+        say(f"wrote {len(names)} objects and {hydrate.KUSTOMIZATION} into {args.output_dir}")
+    else:
+        sys.stdout.write(outcome.stdout)
+    return 0
