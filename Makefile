@@ -5,7 +5,7 @@
 #                      (offline: JUPYTERHUB_CHART=/path/to/jupyterhub-4.4.0.tgz)
 #   make setup         venv + pinned, checksum-verified tools in .tools/ (idempotent, quick on re-run)
 #                      including the Go YAML oracle (tools/yamlread) the tests judge our output with
-#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils)
+#   make setup-debian  only the Debian packages (skopeo, docker-registry, umoci, apache2-utils, chromium)
 #   make test          setup, then pytest, ruff and mypy
 #   make test-fast     setup-fast, then the same: tests needing the control plane skip, saying why, unless built
 #   make setup-fast    setup without building the Kubernetes control plane (make kube: 8-15 minutes cold)
