@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .documents import Document
 from .errors import UserError
+from .inputs import read_text
 from .stream import parse
 
 KUSTOMIZATION = "kustomization.yaml"
@@ -56,7 +57,7 @@ def _previous_files(directory: Path) -> list[Path]:
     if not entries:
         return []
     marker = directory / KUSTOMIZATION
-    text = marker.read_text(encoding="utf-8") if marker.is_file() else ""
+    text = read_text(str(marker), label=f"--output-dir {marker}") if marker.is_file() else ""
     if not text.startswith(MARKER):
         raise UserError(
             f"--output-dir {directory}: the folder is not empty and was not written by render --output-dir; "

@@ -262,6 +262,11 @@ def test_output_dir_replaces_its_own_files_and_refuses_a_foreign_folder(tmp_path
     with pytest.raises(UserError, match="not written by render --output-dir"):
         hydrate.write(one, foreign)
     assert (foreign / "notes.md").read_text() == "x"
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    (binary / "kustomization.yaml").write_bytes(b"\xff\xfe")
+    with pytest.raises(UserError, match=r"kustomization\.yaml: not UTF-8 text \(byte 0\)"):
+        hydrate.write(one, binary)  # one line, not a traceback
     same = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: o}\n"
     assert hydrate.write(same, tmp_path / "dup") == ["secret-x.yaml", "secret-x-2.yaml"]
 

@@ -5,7 +5,7 @@ anything else under ck8s (pullSecretCredentials) belongs to this chart, and the
 post-renderer rejects keys it does not know.
 */}}
 {{- define "jupyterhub-ck8s.settingKeys" -}}
-registry registryMap keepImages pullSecret mode disable allow resources resourceOverrides userResources loadBalancer clusterScoped minimumReplicasAnnotation networkPolicy patches report pin
+registry registryMap keepImages pullSecret mode disable allow resources resourceOverrides userResources loadBalancer clusterScoped minimumReplicasAnnotation networkPolicy patches report pin gitops
 {{- end }}
 
 {{- define "jupyterhub-ck8s.labels" -}}
