@@ -98,6 +98,7 @@ def test_gitops_refuses_tokens_with_no_stable_source(existing: str | None) -> No
     message = str(caught.value)
     assert "\n" not in message
     assert "jupyterhub.hub.existingSecret" in message
+    assert message.startswith("gitops (--gitops or ck8s.gitops): ")
     assert f"{TOKEN}, hub.config.JupyterHub.cookie_secret, hub.config.CryptKeeper.keys, hub.services.a.apiToken, hub.services.m.apiToken" in message
 
 

@@ -79,8 +79,10 @@ def required_keys(values: dict[str, Any]) -> list[str]:
 def refusal(keys: list[str], root: str = "jupyterhub.") -> str:
     """The one line that says which value to set, and what the Secret it names must hold."""
     return (
-        f"--gitops: {', '.join(keys)} have no stable source (helm template would generate them at random "
-        f"on every render): set {root}hub.existingSecret to a Secret you manage with these keys "
+        # Named both ways: the setting comes from the flag or from the values (ck8s.gitops).
+        f"gitops (--gitops or ck8s.gitops): {', '.join(keys)} have no stable source "
+        "(helm template would generate them at random on every render): "
+        f"set {root}hub.existingSecret to a Secret you manage with these keys "
         "(README, GitOps); nothing was rendered"
     )
 
@@ -100,7 +102,10 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         return
     hub = stream.hub()
     if hub is None:
-        raise NoStableSource("--gitops: the release has no Secret/hub with values.yaml, so its tokens cannot be checked")
+        raise NoStableSource(
+            "gitops (--gitops or ck8s.gitops): the release has no Secret/hub with values.yaml, "
+            "so its tokens cannot be checked"
+        )
     existing = hub.get("hub.existingSecret")
     if not isinstance(existing, str) or not existing:
         raise NoStableSource(refusal(required_keys(hub.values)))
