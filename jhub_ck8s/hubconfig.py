@@ -332,6 +332,20 @@ def _profile_slots(path: str, profiles: Any) -> Iterator[ImageSlot]:
             yield from _container_slots(f"{part.path}.{key}", override.get(key))
 
 
+NETWORK_TOOLS_KEY = "singleuser.networkTools.image"
+METADATA_BLOCK_KEY = "singleuser.cloudMetadata.blockWithIptables"
+
+
+def network_tools_runs(values: dict[str, Any]) -> bool:
+    """Whether a user pod ever runs ``singleuser.networkTools.image``.
+
+    Only the iptables block of the cloud metadata server runs it (as an init container).
+    The chart's default is on; only an explicit false (or "false") turns it off.
+    """
+    value = lookup(values, METADATA_BLOCK_KEY, True)
+    return not (value is False or (isinstance(value, str) and value.lower() == "false"))
+
+
 def image_slots(values: dict[str, Any]) -> Iterator[ImageSlot]:
     """Every runtime image of the hub config, in a fixed order."""
     singleuser = values.get("singleuser")
@@ -340,7 +354,7 @@ def image_slots(values: dict[str, Any]) -> Iterator[ImageSlot]:
             yield ImageSlot("singleuser.image", singleuser, "image")
         tools = singleuser.get("networkTools")
         if isinstance(tools, dict) and "image" in tools:
-            yield ImageSlot("singleuser.networkTools.image", tools, "image")
+            yield ImageSlot(NETWORK_TOOLS_KEY, tools, "image")
         yield from _container_slots("singleuser.initContainers", singleuser.get("initContainers"))
         yield from _container_slots("singleuser.extraContainers", singleuser.get("extraContainers"))
         yield from _profile_slots("singleuser.profileList", singleuser.get("profileList"))

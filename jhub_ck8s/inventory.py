@@ -47,8 +47,6 @@ from .podspec import containers, pod_spec
 from .settings import Settings, find_in_stream, merge
 
 HOOK_ANNOTATION = "helm.sh/hook"
-NETWORK_TOOLS_KEY = "singleuser.networkTools.image"
-METADATA_BLOCK_KEY = "singleuser.cloudMetadata.blockWithIptables"
 
 
 @dataclass(frozen=True)
@@ -144,12 +142,6 @@ def _is_hook(doc: Document) -> bool:
     return isinstance(annotations, dict) and bool(annotations.get(HOOK_ANNOTATION))
 
 
-def _metadata_block_on(hub: hubconfig.HubConfig) -> bool:
-    """The chart's default is on; only an explicit false (or "false") turns it off."""
-    value = hub.get(METADATA_BLOCK_KEY, True)
-    return not (value is False or (isinstance(value, str) and value.lower() == "false"))
-
-
 def _references(documents: list[Document]) -> tuple[list[tuple[str, Usage]], list[str]]:
     """(reference text, usage) for every image, and the problems of unreadable ones."""
     found: list[tuple[str, Usage]] = []
@@ -170,9 +162,9 @@ def _references(documents: list[Document]) -> tuple[list[tuple[str, Usage]], lis
             found.append((image, usage))
     hub = hubconfig.find(documents)
     if hub is not None:
-        block = _metadata_block_on(hub)
+        network_tools_runs = hubconfig.network_tools_runs(hub.values)
         for slot in hubconfig.image_slots(hub.values):
-            if slot.path == NETWORK_TOOLS_KEY and not block:
+            if slot.path == hubconfig.NETWORK_TOOLS_KEY and not network_tools_runs:
                 continue  # no pod runs network-tools when the metadata block is off
             usage = Usage(hub.document.label, hub_key=slot.path)
             text = slot.get()

@@ -423,6 +423,30 @@ def test_pin_refuses_an_image_the_lock_does_not_list(tmp_path) -> None:
     assert images_of(stream) == {"c0": "traefik:v3.6.12"}  # not moved to an unpinned reference
 
 
+@pytest.mark.parametrize("block", [False, "false", True, None])
+def test_pin_asks_the_lock_for_network_tools_only_when_a_user_pod_runs_them(tmp_path, block: object) -> None:
+    # images and mirror leave network-tools out when the metadata block is off (no pod runs
+    # it), so the lock mirror writes cannot list it: pinning must not ask for it then.
+    lock = lock_file(tmp_path, ("quay.io/jupyterhub/k8s-singleuser-sample:4.4.0", DIGEST_2,
+                                "harbor.example.com/jupyterhub/jupyterhub/k8s-singleuser-sample:4.4.0"))
+    values: dict[str, Any] = {"singleuser": {
+        "image": {"name": "quay.io/jupyterhub/k8s-singleuser-sample", "tag": "4.4.0"},
+        "networkTools": {"image": {"name": "quay.io/jupyterhub/k8s-network-tools", "tag": "4.4.0"}},
+    }}
+    if block is not None:
+        values["singleuser"]["cloudMetadata"] = {"blockWithIptables": block}
+    stream = stream_of(hub_secret(values))
+    errors = [(f.rule, f.where) for f in apply(stream, Settings(registry=TARGET, pin=lock)) if f.severity == ERROR]
+    tools = stream.hub().values["singleuser"]["networkTools"]["image"]
+    if block in (True, None):  # the chart's default runs it: the lock must list it
+        assert errors == [("image-not-locked", "values.yaml: singleuser.networkTools.image")]
+        assert tools["name"] == "quay.io/jupyterhub/k8s-network-tools"
+    else:
+        assert errors == []
+        assert tools == {"name": "harbor.example.com/jupyterhub/jupyterhub/k8s-network-tools", "tag": "4.4.0"}
+    assert stream.hub().values["singleuser"]["image"]["tag"] == f"4.4.0@{DIGEST_2}"
+
+
 # --- no target ---------------------------------------------------------------------------------------------
 
 

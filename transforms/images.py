@@ -21,7 +21,9 @@ Guarantees:
   ``registryMap`` fix (``ImageCollision``): one would silently replace the other in Harbor;
 * with ``pin`` (a lock file written by ``mirror``), every image gets the digest it was
   mirrored with (``...:4.4.0@sha256:...``); an image the lock does not list is an error
-  (rule ``image-not-locked``).
+  (rule ``image-not-locked``), except ``singleuser.networkTools.image`` when the metadata
+  block is off: no pod runs it, so ``images`` and ``mirror`` leave it out and it is moved
+  but not pinned.
 
 Before (``registry: harbor.example.com/jupyterhub``)::
 
@@ -39,7 +41,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from jhub_ck8s.errors import shape_of
-from jhub_ck8s.hubconfig import VALUES_KEY, image_slots
+from jhub_ck8s.hubconfig import NETWORK_TOOLS_KEY, VALUES_KEY, image_slots, network_tools_runs
 from jhub_ck8s.imageref import DestinationClaims, ImageRef, ImageRefError, Relocator, parse
 from jhub_ck8s.podspec import containers, pod_spec
 from jhub_ck8s.report import CHANGE, ERROR, WARNING, Finding
@@ -151,6 +153,7 @@ def _hub_config(
     hub = stream.hub()
     if hub is None:
         return
+    tools_run = network_tools_runs(hub.values)
     for slot in image_slots(hub.values):
         text = slot.get()
         where = f"{VALUES_KEY}: {slot.path}"
@@ -158,7 +161,9 @@ def _hub_config(
             if slot.holder.get(slot.key) not in (None, ""):  # set, but neither a string nor {name, tag}
                 yield Finding(ID, ERROR, "image is not a reference", hub.document, where, _STRING_FIX, "image-reference")
             continue
-        new, problem = _relocate(text, relocator, lock, hub.document, where, secret=True, claims=claims)
+        # The lock holds what mirror copied, which is the inventory: an image no pod runs is not in it.
+        slot_lock = lock if slot.path != NETWORK_TOOLS_KEY or tools_run else None
+        new, problem = _relocate(text, relocator, slot_lock, hub.document, where, secret=True, claims=claims)
         if problem:
             yield problem
         if new is not None and new != text:
