@@ -425,20 +425,24 @@ def test_a_destination_refusing_the_credentials_is_reported_once(world, deny, tm
 
 
 def test_the_first_problem_is_the_first_in_time(world, tmp_path):
-    """"aaa" sorts first, but its call waits until the "zzz" call has ended (a handshake
-    through a marker file, then a second's grace for the run to record it), so "zzz" fails
-    first in time however slowly the machine starts processes."""
-    marker = tmp_path / "zzz-ended"
-    late = wrapper(tmp_path, f'''case "$*" in
-  *zzz*) {shutil.which("skopeo")} "$@"; code=$?; touch "{marker}"; exit $code;;
-  *aaa*) while [ ! -e "{marker}" ]; do sleep 0.05; done; sleep 1;;
-esac''')
+    """"aaa" sorts first, but its call waits until mirror has printed the "zzz" failure's
+    progress line (printed after the failure is recorded), so "zzz" fails first in time
+    however slowly the machine runs: a handshake through mirror's own stderr, no sleep."""
+    progress = tmp_path / "mirror-stderr"
     early, delayed = f"{world.upstream.host}/zzz/missing:1.0", f"{world.upstream.host}/aaa/missing:1.0"
+    late = wrapper(tmp_path, f'''case "$*" in
+  *aaa*) until grep -q "] failed .*zzz/missing" "{progress}"; do sleep 0.05; done;;
+esac''')
     stream = stream_of(tmp_path, delayed, early)
-    result = run_mirror(world, world.project(), tmp_path / "l.yaml", *FAST, stream=stream,
-                        env={"JHUB_CK8S_SKOPEO": str(late)}, tmp_path=tmp_path)
-    assert result.returncode == 1
-    assert f"first problem: source image {early} does not exist" in result.stderr.splitlines()[-1]
+    environment = env_for(tmp_path, JHUB_CK8S_DEST_CREDS=f"{USER}:{PASSWORD}", JHUB_CK8S_SKOPEO=str(late))
+    with progress.open("w") as stderr:
+        result = subprocess.run(mirror_args(world, world.project(), tmp_path / "l.yaml", *FAST, stream=stream),
+                                stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=REPO, env=environment,
+                                check=False, timeout=300)
+    lines = progress.read_text().splitlines()
+    assert result.returncode == 1, lines
+    assert [line.split()[3].rstrip(":") for line in lines if line.startswith("mirror: [")] == [early, delayed], lines
+    assert f"first problem: source image {early} does not exist" in lines[-1]
 
 
 # --- races and integrity ----------------------------------------------------------------------------
