@@ -17,6 +17,7 @@ output. Guarantees:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -105,9 +106,20 @@ class Document:
 
     def text(self) -> str:
         """The document as it goes to stdout, without the leading ``---``."""
-        head = "".join(line + "\n" for line in self.comments)
-        body = self.raw if self.raw is not None else dump_yaml(self.obj)
-        return head + body
+        return "".join(self.pieces())
+
+    def pieces(self) -> Iterator[str]:
+        """``text()`` in pieces: its comment lines, then its body, never copied into one string.
+
+        A hub config of tens of MB is one body: joining the stream once from pieces keeps
+        a single copy of it, where concatenating per document made three (peak memory).
+        """
+        for line in self.comments:
+            yield line + "\n"
+        if self.raw is not None:
+            yield self.raw
+        else:
+            yield from yamlio.dump_pieces(self.obj)
 
 
 def _where(number: int, comments: list[str]) -> str:
@@ -229,4 +241,4 @@ def read(text: str) -> list[Document]:
 
 def serialize(documents: list[Document]) -> str:
     """Write the stream: every live document, each preceded by ``---``."""
-    return "".join("---\n" + doc.text() for doc in documents if not doc.removed)
+    return "".join(piece for doc in documents if not doc.removed for piece in ("---\n", *doc.pieces()))

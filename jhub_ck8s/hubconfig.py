@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from .documents import Document
@@ -171,19 +171,31 @@ def store(hub: HubConfig) -> bool:
     return True
 
 
-def _sha256(data: bytes) -> str:
-    """The hex sha256, from Python's own implementation when it has one: hashlib loads
-    OpenSSL, which costs more at start-up than the post-renderer's whole run of work."""
+_HASH_CHARS = 1 << 20  # characters encoded at a time for the hash
+
+
+def _sha256(pieces: Iterable[str]) -> str:
+    """The hex sha256 of the UTF-8 text the pieces make, encoded a slice at a time (a hub
+    config of tens of MB is not copied whole), from Python's own implementation when it
+    has one: hashlib loads OpenSSL, which costs more at start-up than the post-renderer's
+    whole run of work."""
     import importlib
 
+    hasher: Any = None
     for name in ("_sha256", "_sha2"):  # CPython <= 3.11, >= 3.12
         try:
-            return str(importlib.import_module(name).sha256(data).hexdigest())
+            hasher = importlib.import_module(name).sha256()
+            break
         except ImportError:
             continue
-    import hashlib
+    if hasher is None:
+        import hashlib
 
-    return hashlib.sha256(data).hexdigest()
+        hasher = hashlib.sha256()
+    for piece in pieces:
+        for start in range(0, len(piece), _HASH_CHARS):
+            hasher.update(piece[start:start + _HASH_CHARS].encode("utf-8"))
+    return str(hasher.hexdigest())
 
 
 def refresh_checksums(secret: Document, documents: list[Document]) -> list[Document]:
@@ -194,7 +206,7 @@ def refresh_checksums(secret: Document, documents: list[Document]) -> list[Docum
     """
     if secret.raw is not None:
         return []
-    digest = _sha256(secret.text().encode("utf-8"))
+    digest = _sha256(secret.pieces())
     updated = []
     for doc in documents:
         annotations = next(_checksum_targets([doc], secret), None)

@@ -122,6 +122,8 @@ def run(
     report = Report()
     try:
         stream = Stream(parse(text))
+        # The documents keep what they need of it; a large stream is not held twice (peak memory).
+        del text
         stream_layer = _in_stream_settings(stream, report)
         settings = merge(stream_layer, file_layer or {}, flag_layer or {})
         _check_disabled(REGISTRY, (flag_layer or {}, file_layer or {}, stream_layer))

@@ -75,6 +75,7 @@ FLAGS = (
 _BY_NAME = {flag.name: flag for flag in FLAGS}
 # settings key -> the flag that sets it, so messages name what the user typed
 FLAG_FOR_KEY = {flag.setting: flag.name for flag in FLAGS if flag.setting}
+_WRITE_CHARS = 1 << 20  # characters encoded per write of the output stream
 
 
 class Flags(NamedTuple):
@@ -258,9 +259,11 @@ def _write_stdout(text: str) -> bool:
             # os.write, counting bytes: a reader that goes away mid-stream makes one write
             # come back short, which io.TextIOWrapper does not report (exit 0 with half a
             # stream); the next write then fails with EPIPE.
-            view = memoryview(text.encode("utf-8"))
-            while view:
-                view = view[os.write(fd, view):]
+            # Encoded a slice at a time: a stream of tens of MB is not held twice (peak memory).
+            for start in range(0, len(text), _WRITE_CHARS):
+                view = memoryview(text[start:start + _WRITE_CHARS].encode("utf-8"))
+                while view:
+                    view = view[os.write(fd, view):]
     except (BrokenPipeError, ValueError, OSError):
         # Nothing more can go to stdout; point it at /dev/null so the interpreter's own
         # flush at exit does not print "Exception ignored" (the Python docs' recipe).
@@ -308,6 +311,7 @@ def _run(argv: list[str]) -> int:
         report, output = result.report, result.output
         # the `report` setting too, if it names another file
         report_paths.append(result.settings.report if result.settings else None)
+        del result  # the parsed stream: freed before the output is written (peak memory)
     except UsageError as exc:
         report = Report(fatal=str(exc), exit_code=exc.exit_code)
         sys.stderr.write(report.fatal + "\n")

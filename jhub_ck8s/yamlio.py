@@ -463,19 +463,28 @@ def dump(obj: Any, *, sort_keys: bool = False) -> str:
     Kubernetes data takes ``_BlockWriter``, a direct writer of that same text (a
     fifth of the time); anything it does not handle goes to PyYAML.
     """
+    return "".join(dump_pieces(obj, sort_keys=sort_keys))
+
+
+def dump_pieces(obj: Any, *, sort_keys: bool = False) -> list[str]:
+    """``dump``'s text in pieces, to be joined once by whoever writes them.
+
+    A scalar of tens of MB (a Secret's base64 hub config) is a piece of its own, the
+    very string of the object: the stream's one join is then its only copy.
+    """
     if isinstance(obj, dict):
         try:
             return _BlockWriter(sort_keys).document(obj)
         except _NotPlain:
             pass
-    return yaml.dump(
+    return [yaml.dump(
         obj,
         Dumper=Dumper,
         sort_keys=sort_keys,
         default_flow_style=False,
         allow_unicode=True,
         width=1 << 30,
-    )
+    )]
 
 
 # Text a one-line scalar may hold for the direct writer: printable ASCII, which libyaml
@@ -498,18 +507,34 @@ class _BlockWriter:
     (which PyYAML writes as anchors) and long keys are left to PyYAML.
     """
 
+    # Lines are joined into a chunk every _CHUNK_LINES, and the cache of string texts is
+    # emptied past _CACHE_SIZE: a hub config of tens of MB is a million lines, which as
+    # separate strings (and cache entries) took more memory than the text they make.
+    # A scalar text of _BIG_SCALAR characters or more is a chunk of its own, not copied.
+    _CHUNK_LINES = 4096
+    _CACHE_SIZE = 4096
+    _BIG_SCALAR = 1 << 16
+
     def __init__(self, sort_keys: bool) -> None:
         self.sort_keys = sort_keys
         self.lines: list[str] = []
+        self.chunks: list[str] = []
         self.seen: set[int] = set()
         self.texts: dict[str, str] = {}
 
-    def document(self, obj: dict[str, Any]) -> str:
+    def document(self, obj: dict[str, Any]) -> list[str]:
         if not obj:
-            return "{}\n"
+            return ["{}\n"]
         self.mapping(obj, 0)
-        self.lines.append("")
-        return "\n".join(self.lines)
+        self._flush()
+        return self.chunks
+
+    def _flush(self) -> None:
+        """The lines so far into one chunk, each ending in a newline."""
+        if self.lines:
+            self.lines.append("")
+            self.chunks.append("\n".join(self.lines))
+            self.lines.clear()
 
     def _container(self, value: Any) -> None:
         if id(value) in self.seen:
@@ -559,13 +584,22 @@ class _BlockWriter:
             else:
                 self.sequence(value, indent + 2, first_prefix=head + " ")
         else:
-            self.lines.append(head + " " + self.scalar(value, key=False))
+            text = self.scalar(value, key=False)
+            if len(text) >= self._BIG_SCALAR:
+                self._flush()
+                self.chunks += (head + " ", text, "\n")
+                return
+            self.lines.append(head + " " + text)
+            if len(self.lines) >= self._CHUNK_LINES:
+                self._flush()
 
     def scalar(self, value: Any, *, key: bool) -> str:
         kind = type(value)
         if kind is str:
             text = self.texts.get(value)
             if text is None:
+                if len(self.texts) >= self._CACHE_SIZE:
+                    self.texts.clear()
                 text = self.texts[value] = _string_text(value)
             if key and len(value) > _SIMPLE_KEY_LIMIT:
                 raise _NotPlain

@@ -6,27 +6,61 @@ about 2.6 times its text; what used to dominate (libyaml's node graph, about 20 
 the text, and the copies of the base64 and YAML text while writing it back) is gone.
 Measured once with ``/usr/bin/time -v`` on a 29 MB values.yaml (a 39 MB stream): peak RSS
 886 MB before, 337 MB after (the interpreter and the allocator's free lists included).
+The process test below holds the whole post-renderer, as Helm runs it, to under 10 times
+its values.yaml in peak RSS: 10.4x on 26 MB (11.0x on 33 MB) before the output and the
+checksum were written from pieces (one copy of the base64 text, not four), 8.7x (8.3x) after.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tracemalloc
 
+from conftest import REPO
 from hubvalues import base_values, release
 
 from jhub_ck8s import yamlio
 from jhub_ck8s.pipeline import run
 
 
-def _large_values() -> dict:
+def _large_values(profiles: int = 3000) -> dict:
     values = base_values()
     values["singleuser"]["profileList"] = [
         {"display_name": f"profile {i}", "description": "x" * 200, "kubespawner_override": {
             "image": f"quay.io/jupyter/scipy-notebook:2024-{i:05d}", "cpu_limit": 2, "mem_limit": "4G",
             "environment": {f"VAR{j}": f"value-{i}-{j}" for j in range(10)}}}
-        for i in range(3000)
+        for i in range(profiles)
     ]
     return values
+
+
+def test_the_post_renderer_process_peaks_under_ten_times_a_26_mb_hub_config(tmp_path):
+    """The issue's case, as Helm runs it: a 26 MB values.yaml, peak RSS of the whole process
+    (interpreter, imports, input, output and the allocator's free lists) from wait4."""
+    values = _large_values(profiles=39_000)
+    size = len(yamlio.dump(values, sort_keys=True))
+    assert 25_000_000 < size < 28_000_000
+    stream = tmp_path / "release.yaml"
+    stream.write_text(release(values))
+    del values
+    with stream.open("rb") as stdin, (tmp_path / "out.yaml").open("wb") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "postrender.py"), "--registry=harbor.example.com/p", "--mode=warn", "-q"],
+            stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, errors.decode()[-2000:]
+    written = (tmp_path / "out.yaml").read_text()
+    assert "harbor.example.com/p/jupyter/scipy-notebook:2024-38999" not in written  # base64, not plain
+    assert written.count("checksum/secret") == 1 and "checksum/secret: before" not in written
+    peak = usage.ru_maxrss * 1024  # KiB on Linux
+    print(f"peak RSS {peak / 2**20:.0f} MiB, {peak / size:.1f}x the values.yaml")
+    assert peak < 10 * size, f"peak RSS {peak / 2**20:.0f} MiB, {peak / size:.1f}x the {size / 2**20:.0f} MiB values.yaml"
 
 
 def test_a_large_hub_config_peaks_under_ten_times_its_size():

@@ -100,6 +100,19 @@ def test_property_dump_is_byte_for_byte_pyyaml(obj, sort_keys):
     assert yamlio.dump(obj, sort_keys=sort_keys) == pyyaml_dump(obj, sort_keys=sort_keys)
 
 
+def test_dump_in_pieces_is_pyyaml_across_chunks_and_keeps_a_big_scalar_uncopied():
+    big = "QUJD" * 40_000  # 160,000 characters, as a Secret's base64 hub config
+    obj = {
+        "data": {"values.yaml": big, "after": "x"},
+        "items": [{"name": f"n{i}", "env": [{"k": i}], "big": big if i == 5000 else "s"} for i in range(9000)],
+        "list": [big, "tail"],
+    }
+    pieces = yamlio.dump_pieces(obj, sort_keys=True)
+    assert "".join(pieces) == yamlio.dump(obj, sort_keys=True) == pyyaml_dump(obj, sort_keys=True)
+    assert sum(1 for piece in pieces if piece is big) == 3  # never copied into a line or a chunk
+    assert len(pieces) > 9  # the 36,000 lines went out in chunks
+
+
 @settings(max_examples=300, deadline=None)
 @given(obj=st.dictionaries(keys, data, max_size=5))
 def test_property_fast_load_equals_pyyaml_load(obj):
