@@ -51,7 +51,7 @@ mkdir -p "$tools/bin" "$tools/argocd"
 out="$tools/argocd/build"
 rm -rf "$out" "$stamp"
 mkdir -p "$out"
-say "go build ${binaries[*]} (Argo CD $version, $toolchain; about 7 minutes on 2 cores from a cold cache, the Go 1.27 toolchain and every module downloaded) ..."
+say "go build ${binaries[*]} (Argo CD $version, $toolchain; 3.5-7 minutes on 2 cores from a cold cache, the Go 1.27 toolchain and every module downloaded) ..."
 start=$(date +%s)
 (
     cd "$module"

@@ -56,7 +56,7 @@ mkdir -p "$tools/bin" "$tools/kube"
 out="$tools/kube/build"
 rm -rf "$out" "$stamp"
 mkdir -p "$out"
-say "go build ${binaries[*]} $version (8-15 minutes on 2 cores from a cold cache) ..."
+say "go build ${binaries[*]} $version (6-15 minutes on 2 cores from a cold cache) ..."
 start=$(date +%s)
 (
     cd "$module"
