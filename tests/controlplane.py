@@ -12,6 +12,7 @@ if str(REPO / "tools") not in sys.path:
 
 from sandbox.controlplane import (
     POLICIES,
+    POLICY_REGISTRY,
     SAFEGUARDS_LABEL,
     TENANT_USER,
     Binaries,
@@ -21,4 +22,7 @@ from sandbox.controlplane import (
     find_binaries,
 )
 
-__all__ = ["POLICIES", "SAFEGUARDS_LABEL", "TENANT_USER", "Binaries", "ControlPlane", "ControlPlaneError", "Identity", "find_binaries"]
+__all__ = [
+    "POLICIES", "POLICY_REGISTRY", "SAFEGUARDS_LABEL", "TENANT_USER", "Binaries", "ControlPlane", "ControlPlaneError", "Identity",
+    "find_binaries",
+]

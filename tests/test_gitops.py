@@ -62,23 +62,43 @@ def test_gitops_points_both_deployments_at_the_tenants_secret_and_drops_the_rand
     assert proxy == {"keep": "me"}
     volumes = by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"]
     assert volumes[0] == {"name": "secret", "secret": {"secretName": "hub"}}
-    assert volumes[1]["secret"]["items"] == [
+    assert volumes[1] == {"name": "existing-secret", "projected": {"sources": [{"secret": {"name": "tenant", "items": [
         {"key": "hub.config.JupyterHub.cookie_secret", "path": "hub.config.JupyterHub.cookie_secret"},
         {"key": "hub.config.CryptKeeper.keys", "path": "hub.config.CryptKeeper.keys"},
         {"key": "hub.services.m.apiToken", "path": "hub.services.m.apiToken"},
-    ]
+    ]}}]}}  # all required, as in the chart's volume of the whole Secret
     assert len(findings) == 4 + 2 + 1 + 1  # keys, env vars, checksum, volume
     assert all(f.severity == "change" for f in findings)
     assert all("cmFuZG9t" not in f.message for f in findings)
     assert list(gitops.apply(stream, Settings(gitops=True))) == []  # idempotent
 
 
-def test_gitops_mounts_the_database_password_for_a_real_database_only() -> None:
+def test_gitops_mounts_the_database_password_for_a_real_database_only_and_as_optional() -> None:
+    # z2jh reads it with get_secret_value("hub.db.password", None): a database whose password is
+    # in its URL has none, and a required item would keep the hub's pod from starting.
     values = {"hub": {"existingSecret": "tenant", "db": {"type": "postgres"}}}
     stream = stream_of(*release(values))
+    findings = list(gitops.apply(stream, Settings(gitops=True)))
+    sources = by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1]["projected"]["sources"]
+    assert [[i["key"] for i in s["secret"]["items"]] for s in sources] == [
+        ["hub.config.JupyterHub.cookie_secret", "hub.config.CryptKeeper.keys"], ["hub.db.password"],
+    ]
+    assert [s["secret"].get("optional") for s in sources] == [None, True]
+    assert any("and hub.db.password when there" in f.message for f in findings)
+
+
+def test_gitops_keeps_the_volumes_own_settings_and_leaves_a_volume_with_items_alone() -> None:
+    stream = stream_of(*release(VALUES))
+    hub_spec = by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]
+    hub_spec["volumes"][1]["secret"]["defaultMode"] = 0o400
     list(gitops.apply(stream, Settings(gitops=True)))
-    items = by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1]["secret"]["items"]
-    assert [i["key"] for i in items][-1] == "hub.db.password"
+    assert hub_spec["volumes"][1]["projected"]["defaultMode"] == 0o400
+    chosen = {"name": "existing-secret", "secret": {"secretName": "tenant", "items": [{"key": "a", "path": "a"}]}}
+    stream = stream_of(*release(VALUES))
+    by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1] = dict(chosen)
+    findings = list(gitops.apply(stream, Settings(gitops=True)))
+    assert by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1] == chosen
+    assert not [f for f in findings if "mounts only" in f.message]
 
 
 def test_gitops_off_changes_nothing() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TOOLS, Z2JH, run_postrender
+from controlplane import POLICY_REGISTRY
 from gitops_world import (
     EXISTING,
     HELMS,
@@ -117,15 +118,34 @@ def test_checksums_change_only_with_their_real_inputs(helm, values, tmp_path):
     assert other["checksum/config-map"] == annotations["checksum/config-map"]
 
 
+def test_the_gitops_render_is_admitted_by_the_real_api_server_as_the_tenant(helm, values, cluster, tenant_namespace):
+    """What the gitops transform writes (the projected volume of the tenant's Secret, the
+    repointed token) read by its real reader: every object created, in the render's order
+    (a RoleBinding needs its Role), as the tenant, under Pod Security restricted and the
+    platform's policies, without a warning. The namespace goes with the test."""
+    # the registry the control plane's trusted-registry policy names
+    result = render(helm, values, "--gitops", "--registry", POLICY_REGISTRY.rstrip("/"))
+    assert result.returncode == 0, result.stderr
+    rendered = objects(result.stdout)
+    hub = next(o for o in rendered if o["kind"] == "Deployment" and o["metadata"]["name"] == "hub")
+    assert any("projected" in v for v in hub["spec"]["template"]["spec"]["volumes"])
+    for obj in rendered:
+        obj["metadata"].pop("namespace", None)
+        answer = cluster.tenant_api.create(obj, tenant_namespace)
+        assert answer.ok and not answer.warnings, f"{obj['kind']}/{obj['metadata']['name']}: {answer.describe()}"
+
+
 def test_a_values_yaml_in_the_tenants_secret_never_reaches_the_hub(helm, values):
     result = render(helm, values, "--gitops")
     assert result.returncode == 0, result.stderr
     spec = by_label(result.stdout)["Deployment/hub"]["spec"]["template"]["spec"]
     volume = next(v for v in spec["volumes"] if v["name"] == "existing-secret")
-    keys = [item["key"] for item in volume["secret"]["items"]]
+    (source,) = volume["projected"]["sources"]  # sqlite: no database password
+    keys = [item["key"] for item in source["secret"]["items"]]
     assert "values.yaml" not in keys
     assert keys == ["hub.config.JupyterHub.cookie_secret", "hub.config.CryptKeeper.keys", "hub.services.monitor.apiToken"]
-    assert all(item["path"] == item["key"] for item in volume["secret"]["items"])
+    assert all(item["path"] == item["key"] for item in source["secret"]["items"])
+    assert "secret" not in volume and "optional" not in source["secret"]
     # nothing in the hub's config the user pods come from says existingSecret is a blind spot any more
     assert "existing-secret)" not in result.stderr
 

@@ -20,9 +20,10 @@ External Secrets; the chart mounts it and the hub reads it first). Guarantees, w
 * the proxy's ``checksum/auth-token`` (a hash of the random token) is removed, and
   ``checksum/secret`` is recomputed from ``Secret/hub`` as written (by the pipeline), so
   both change only when their real inputs change;
-* the hub mounts, of the tenant's Secret, only the keys the chart's hub reads from it
-  (``items``): a ``values.yaml`` key there, which the hub would merge over the hardened
-  runtime config at start-up, never reaches the hub.
+* the hub mounts, of the tenant's Secret, only the keys the chart's hub reads from it (a
+  projected volume: the tokens required, ``hub.db.password`` optional, as the hub reads
+  it): a ``values.yaml`` key there, which the hub would merge over the hardened runtime
+  config at start-up, never reaches the hub.
 
 Each change is reported, naming keys only (never a value).
 
@@ -55,6 +56,7 @@ PROXY_TOKEN = "hub.config.ConfigurableHTTPProxy.auth_token"
 COOKIE_SECRET = "hub.config.JupyterHub.cookie_secret"
 CRYPT_KEYS = "hub.config.CryptKeeper.keys"
 GENERATED = (PROXY_TOKEN, COOKIE_SECRET, CRYPT_KEYS)
+DB_PASSWORD = "hub.db.password"
 TOKEN_ENV = "CONFIGPROXY_AUTH_TOKEN"
 AUTH_TOKEN_CHECKSUM = "checksum/auth-token"
 EXISTING_VOLUME = "existing-secret"
@@ -87,14 +89,14 @@ def refusal(keys: list[str], root: str = "jupyterhub.") -> str:
     )
 
 
-def _mounted_keys(values: dict[str, Any]) -> list[str]:
-    """What the chart's hub reads from the tenant's Secret (z2jh.get_secret_value callers)."""
-    keys = [COOKIE_SECRET, CRYPT_KEYS, *service_keys(values)]
+def _mounted_keys(values: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What the chart's hub reads from the tenant's Secret (z2jh.get_secret_value callers):
+    (the keys it must find, the keys it reads when they are there)."""
     hub = values.get("hub")
     db = hub.get("db") if isinstance(hub, dict) else None
-    if isinstance(db, dict) and db.get("type") in ("mysql", "postgres"):
-        keys.append("hub.db.password")
-    return keys
+    # get_secret_value("hub.db.password", None): a database whose password is in its URL has none
+    optional = [DB_PASSWORD] if isinstance(db, dict) and db.get("type") in ("mysql", "postgres") else []
+    return [COOKIE_SECRET, CRYPT_KEYS, *service_keys(values)], optional
 
 
 def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
@@ -119,7 +121,7 @@ def apply(stream: Stream, settings: Settings) -> Iterator[Finding]:
         yield from repointed
         if repointed:
             yield from _drop_token_checksum(doc)
-        yield from _mount_only_read_keys(doc, spec, existing, _mounted_keys(hub.values))
+        yield from _mount_only_read_keys(doc, spec, existing, *_mounted_keys(hub.values))
 
 
 def _drop_generated(secret: Document, values: dict[str, Any], existing: str) -> Iterator[Finding]:
@@ -167,17 +169,37 @@ def _drop_token_checksum(doc: Document) -> Iterator[Finding]:
         )
 
 
-def _mount_only_read_keys(doc: Document, spec: dict[str, Any], existing: str, keys: list[str]) -> Iterator[Finding]:
+def _mount_only_read_keys(
+    doc: Document, spec: dict[str, Any], existing: str, required: list[str], optional: list[str]
+) -> Iterator[Finding]:
+    """The tenant's Secret volume, as a projected volume of the keys the hub reads: a secret
+    volume's ``items`` can only be all required or all optional, and a missing token must
+    still stop the hub's pod where the chart's whole-Secret volume stopped it."""
     for volume in spec.get("volumes") or ():
         if not isinstance(volume, dict) or volume.get("name") != EXISTING_VOLUME:
             continue
         source = volume.get("secret")
         if not isinstance(source, dict) or source.get("secretName") != existing or "items" in source:
-            continue
-        source["items"] = [{"key": key, "path": key} for key in keys]
+            continue  # not the chart's volume of the whole Secret
+        first: dict[str, Any] = {"name": existing, "items": _items(required)}
+        if "optional" in source:
+            first["optional"] = source["optional"]
+        sources: list[dict[str, Any]] = [{"secret": first}]
+        if optional:
+            sources.append({"secret": {"name": existing, "items": _items(optional), "optional": True}})
+        projected: dict[str, Any] = {"sources": sources}
+        if "defaultMode" in source:
+            projected["defaultMode"] = source["defaultMode"]
+        del volume["secret"]
+        volume["projected"] = projected
+        also = f", and {', '.join(optional)} when there" if optional else ""
         yield Finding(
             ID, CHANGE,
-            f"the hub mounts only the keys it reads of Secret/{existing} ({', '.join(keys)}): a values.yaml there "
-            "would be merged over the hardened runtime config at start-up",
+            f"the hub mounts only the keys it reads of Secret/{existing} ({', '.join(required)}{also}): a "
+            "values.yaml there would be merged over the hardened runtime config at start-up",
             doc, f"volume {EXISTING_VOLUME}",
         )
+
+
+def _items(keys: list[str]) -> list[dict[str, str]]:
+    return [{"key": key, "path": key} for key in keys]
