@@ -311,7 +311,6 @@ def _run(argv: list[str]) -> int:
         report, output = result.report, result.output
         # the `report` setting too, if it names another file
         report_paths.append(result.settings.report if result.settings else None)
-        del result  # the parsed stream: freed before the output is written (peak memory)
     except UsageError as exc:
         report = Report(fatal=str(exc), exit_code=exc.exit_code)
         sys.stderr.write(report.fatal + "\n")
