@@ -98,7 +98,14 @@ def test_gitops_keeps_the_volumes_own_settings_and_leaves_a_volume_with_items_al
     by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1] = dict(chosen)
     findings = list(gitops.apply(stream, Settings(gitops=True)))
     assert by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1] == chosen
-    assert not [f for f in findings if "mounts only" in f.message]
+    assert not [f for f in findings if "mounts only" in f.message or f.severity == "warning"]
+    # items chosen by hand that include values.yaml: left as they are, and said
+    chosen["secret"]["items"] = [{"key": "values.yaml", "path": "values.yaml"}]
+    stream = stream_of(*release(VALUES))
+    by_name(stream, "Deployment", "hub")["spec"]["template"]["spec"]["volumes"][1] = chosen
+    (warning,) = [f for f in gitops.apply(stream, Settings(gitops=True)) if f.severity == "warning"]
+    assert (warning.rule, warning.where) == ("existing-secret", "volume existing-secret")
+    assert "values.yaml" in warning.message and "values.yaml" in warning.fix
 
 
 def test_gitops_off_changes_nothing() -> None:

@@ -23,7 +23,8 @@ External Secrets; the chart mounts it and the hub reads it first). Guarantees, w
 * the hub mounts, of the tenant's Secret, only the keys the chart's hub reads from it (a
   projected volume: the tokens required, ``hub.db.password`` optional, as the hub reads
   it): a ``values.yaml`` key there, which the hub would merge over the hardened runtime
-  config at start-up, never reaches the hub.
+  config at start-up, never reaches the hub; a volume given its own ``items`` is left as
+  it is, with a warning if they include ``values.yaml`` (rule ``existing-secret``).
 
 Each change is reported, naming keys only (never a value).
 
@@ -42,8 +43,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from jhub_ck8s.errors import UserError
+from jhub_ck8s.hubfindings import PLATFORM_STILL
 from jhub_ck8s.podspec import containers, pod_metadata, pod_spec
-from jhub_ck8s.report import CHANGE, Finding
+from jhub_ck8s.report import CHANGE, WARNING, Finding
 
 if TYPE_CHECKING:
     from jhub_ck8s.documents import Document
@@ -179,8 +181,19 @@ def _mount_only_read_keys(
         if not isinstance(volume, dict) or volume.get("name") != EXISTING_VOLUME:
             continue
         source = volume.get("secret")
-        if not isinstance(source, dict) or source.get("secretName") != existing or "items" in source:
-            continue  # not the chart's volume of the whole Secret
+        if not isinstance(source, dict) or source.get("secretName") != existing:
+            continue
+        if "items" in source:  # chosen by hand: left as it is, but a values.yaml among them is said
+            if any(isinstance(item, dict) and item.get("key") == "values.yaml" for item in source["items"] or ()):
+                yield Finding(
+                    ID, WARNING,
+                    f"the hub mounts values.yaml of Secret/{existing}, which it merges over the hardened runtime "
+                    f"config at start-up: the user pods it spawns are not hardened here; {PLATFORM_STILL}",
+                    doc, f"volume {EXISTING_VOLUME}",
+                    fix=f"leave values.yaml out of the items of volume {EXISTING_VOLUME}",
+                    rule="existing-secret",
+                )
+            continue
         first: dict[str, Any] = {"name": existing, "items": _items(required)}
         if "optional" in source:
             first["optional"] = source["optional"]

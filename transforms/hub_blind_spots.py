@@ -7,7 +7,8 @@ naming its key path (never a value of the Secret) and saying that the platform s
 enforces Pod Security and the safeguards at spawn time. Guarantees:
 
 * ``hub.existingSecret`` set: the hub reads another Secret (rule ``existing-secret``),
-  except with ``gitops: true``, where the hub mounts only its token keys (``gitops``);
+  except with ``gitops: true``, where the hub mounts only its token keys, or ``gitops``
+  warns (same rule) of a ``values.yaml`` among items chosen by hand;
 * ``hub.extraConfig`` set: Python code that may change how pods are built
   (``extra-config``);
 * ``singleuser.profileList`` or ``hub.config.KubeSpawner.profile_list`` that is not a
